@@ -1,0 +1,151 @@
+// Package command is the contract between the network runtime and the
+// command implementations: a Command describes one Redis command (name,
+// arity, flags, key positions, documentation) and, for commands that touch
+// the keyspace, the handler that runs it inside the storage runtime.
+//
+// Commands that need no storage (PING, AUTH, CLIENT, ...) are described here
+// too, so that arity checks, COMMAND INFO and COMMAND DOCS treat every
+// command alike, but their handlers live in the network runtime (package
+// server) and Run is nil.
+package command
+
+import (
+	"strings"
+)
+
+// Flags describe how a command is routed and what it may do.
+type Flags uint32
+
+// Command flags. Names follow Redis's COMMAND INFO flags where one exists.
+const (
+	// Write commands may modify the keyspace; they run on the applier.
+	Write Flags = 1 << iota
+	// ReadOnly commands only read the keyspace; they run on read workers.
+	ReadOnly
+	// Network commands are answered by the network runtime and never reach
+	// storage.
+	Network
+	// Admin commands are administrative (CONFIG, SHUTDOWN, ...).
+	Admin
+	// Fast commands run in O(1) or O(log N).
+	Fast
+	// NoAuth commands are allowed before AUTH.
+	NoAuth
+	// Loading commands are allowed while the dataset loads.
+	Loading
+	// Stale commands are allowed on a stale replica.
+	Stale
+	// DenyOOM commands may be refused when memory is short.
+	DenyOOM
+	// NoScript commands are refused inside scripts.
+	NoScript
+	// SkipSlowlog commands are never logged to the slow log.
+	SkipSlowlog
+	// AllowBusy commands are allowed while a script runs.
+	AllowBusy
+)
+
+var flagNames = []struct {
+	f    Flags
+	name string
+}{
+	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
+	{NoScript, "noscript"}, {Loading, "loading"}, {Stale, "stale"},
+	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {AllowBusy, "allow_busy"},
+}
+
+// Names returns the Redis names of the flags, in COMMAND INFO order.
+func (f Flags) Names() []string {
+	var out []string
+	for _, fn := range flagNames {
+		if f&fn.f != 0 {
+			out = append(out, fn.name)
+		}
+	}
+	return out
+}
+
+// Command describes one Redis command.
+type Command struct {
+	// Name is the lower-case command name.
+	Name string
+	// Arity is Redis's arity: n > 0 means exactly n arguments including the
+	// name, n < 0 means at least -n.
+	Arity int
+	Flags Flags
+	// FirstKey, LastKey and KeyStep give the key positions as in COMMAND
+	// INFO (LastKey -1 means the last argument). Zero FirstKey: no keys.
+	FirstKey, LastKey, KeyStep int
+	// Group is the COMMAND DOCS group ("string", "generic", "server", ...).
+	Group string
+	// Summary, Since and Complexity feed COMMAND DOCS.
+	Summary, Since, Complexity string
+	// ACLCategories are the COMMAND INFO categories ("@string", "@fast", ...).
+	ACLCategories []string
+	// Subcommands are the container's subcommands (CONFIG GET, ...).
+	Subcommands []*Command
+	// Run executes the command against the keyspace. It is nil for Network
+	// commands. Run writes exactly one reply to c.Out and reports failure
+	// with c.Error or c.Fail; it may panic only on bugs (the caller turns
+	// a panic into an error reply for this command alone).
+	Run func(c *Ctx)
+}
+
+// CheckArity reports whether argc (including the name) fits the arity.
+func (c *Command) CheckArity(argc int) bool {
+	if c.Arity >= 0 {
+		return argc == c.Arity
+	}
+	return argc >= -c.Arity
+}
+
+// IsWrite reports whether the command may modify the keyspace.
+func (c *Command) IsWrite() bool { return c.Flags&Write != 0 }
+
+// Table is the set of commands a server knows, looked up by name
+// case-insensitively. A Table is built once at start and then only read,
+// so it is safe for concurrent lookups.
+type Table struct {
+	byName map[string]*Command
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table { return &Table{byName: make(map[string]*Command)} }
+
+// Add registers commands; a name registered twice panics (a programming
+// error caught at start-up).
+func (t *Table) Add(cmds ...*Command) {
+	for _, c := range cmds {
+		if _, dup := t.byName[c.Name]; dup {
+			panic("command: duplicate command " + c.Name)
+		}
+		t.byName[c.Name] = c
+	}
+}
+
+// Lookup returns the command named name (any case), or nil.
+func (t *Table) Lookup(name []byte) *Command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return t.byName[strings.ToLower(string(name))]
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return t.byName[string(buf[:len(name)])]
+}
+
+// All returns every command in the table, in no particular order.
+func (t *Table) All() []*Command {
+	out := make([]*Command, 0, len(t.byName))
+	for _, c := range t.byName {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Len returns the number of commands.
+func (t *Table) Len() int { return len(t.byName) }

@@ -1,0 +1,148 @@
+package command
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/resp"
+)
+
+// Redis error replies shared by many commands, byte-identical to Redis 7.
+const (
+	ErrSyntax        = "ERR syntax error"
+	ErrNotInteger    = "ERR value is not an integer or out of range"
+	ErrNotFloat      = "ERR value is not a valid float"
+	ErrOverflow      = "ERR increment or decrement would overflow"
+	ErrWrongType     = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrNoSuchKey     = "ERR no such key"
+	ErrOutOfRange    = "ERR index out of range"
+	ErrNotFloatIncr  = "ERR increment would produce NaN or Infinity"
+	ErrBitOffset     = "ERR bit offset is not an integer or out of range"
+	ErrBitValue      = "ERR bit is not an integer or out of range"
+	ErrStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+)
+
+// WrongArgs returns the arity error for command name, as Redis words it.
+func WrongArgs(name string) string {
+	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", name)
+}
+
+// Ctx is what a handler sees: the arguments, the selected database, the
+// request time, the transaction to run against and the reply writer.
+type Ctx struct {
+	// Args are the command's arguments; Args[0] is the name as sent. The
+	// slices belong to the connection's read buffer: copy what you keep
+	// beyond Run (the keyspace copies what it stores).
+	Args [][]byte
+	// DB is the selected database.
+	DB int
+	// Now is the request time in Unix milliseconds, fixed for the whole
+	// request so every command of a pipeline (and every replica) agrees.
+	Now int64
+	// Tx is the transaction: read-only for ReadOnly commands.
+	Tx *keyspace.Tx
+	// Out receives the reply.
+	Out *resp.Writer
+	// Cmd is the command being run.
+	Cmd *Command
+	// MaxBulk is the largest string value a command may create
+	// (proto-max-bulk-len).
+	MaxBulk int64
+
+	failed bool
+}
+
+// Error writes an error reply and marks the command failed: its writes are
+// discarded.
+func (c *Ctx) Error(msg string) {
+	c.failed = true
+	c.Out.WriteError(msg)
+}
+
+// Fail reports an unexpected (storage) error as an error reply and marks the
+// command failed.
+func (c *Ctx) Fail(err error) {
+	c.Error("ERR " + err.Error())
+}
+
+// Failed reports whether Error or Fail was called.
+func (c *Ctx) Failed() bool { return c.failed }
+
+// Call is one parsed command ready to run.
+type Call struct {
+	Cmd  *Command
+	Args [][]byte
+}
+
+// Batch is a run of consecutive storage commands from one connection. It is
+// executed in order within one storage request (read worker or applier),
+// each command in its own child transaction, so a failing command never
+// leaves half of its writes behind and never affects its neighbours.
+type Batch struct {
+	Calls   []Call
+	DB      int
+	Now     int64
+	MaxBulk int64
+	Out     *resp.Writer
+	// Logger receives panics recovered from handlers; nil discards them.
+	Logger *slog.Logger
+
+	ran   bool
+	start int // Out.Len() when Run began
+}
+
+// HasWrite reports whether any call may write (then the batch goes to the
+// applier whole).
+func (b *Batch) HasWrite() bool {
+	for i := range b.Calls {
+		if b.Calls[i].Cmd.IsWrite() {
+			return true
+		}
+	}
+	return false
+}
+
+// Run executes every call against tx, appending one reply per call to Out.
+func (b *Batch) Run(tx *keyspace.Tx) {
+	b.ran, b.start = true, b.Out.Len()
+	for i := range b.Calls {
+		b.runOne(tx, &b.Calls[i])
+	}
+}
+
+func (b *Batch) runOne(tx *keyspace.Tx, call *Call) {
+	child := tx.Begin()
+	mark := b.Out.Len()
+	c := Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk}
+	defer func() {
+		if r := recover(); r != nil {
+			child.Discard()
+			b.Out.Truncate(mark)
+			b.Out.WriteError(fmt.Sprintf("ERR internal error in '%s': %v", call.Cmd.Name, r))
+			if b.Logger != nil {
+				b.Logger.Error("command panicked", "command", call.Cmd.Name, "panic", r, "stack", string(debug.Stack()))
+			}
+		}
+	}()
+	call.Cmd.Run(&c)
+	if c.failed {
+		child.Discard()
+		return
+	}
+	child.Merge()
+}
+
+// FailAll replaces the batch's replies with one error reply per call: used
+// when the commit group holding this batch could not be committed, so
+// nothing it wrote exists, or when the batch was never run (deadline passed,
+// storage unavailable). Replies written to Out before the batch are kept.
+func (b *Batch) FailAll(msg string) {
+	if b.ran {
+		b.Out.Truncate(b.start)
+	}
+	for range b.Calls {
+		b.Out.WriteError(msg)
+	}
+}
