@@ -43,6 +43,8 @@ const (
 	SkipSlowlog
 	// AllowBusy commands are allowed while a script runs.
 	AllowBusy
+	// NoMulti commands are refused inside MULTI.
+	NoMulti
 )
 
 var flagNames = []struct {
@@ -51,7 +53,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
 	{NoScript, "noscript"}, {Loading, "loading"}, {Stale, "stale"},
-	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {AllowBusy, "allow_busy"},
+	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"}, {AllowBusy, "allow_busy"},
 }
 
 // Names returns the Redis names of the flags, in COMMAND INFO order.
@@ -82,6 +84,8 @@ type Command struct {
 	Summary, Since, Complexity string
 	// ACLCategories are the COMMAND INFO categories ("@string", "@fast", ...).
 	ACLCategories []string
+	// Tips are COMMAND INFO's command tips ("nondeterministic_output", ...).
+	Tips []string
 	// Subcommands are the container's subcommands (CONFIG GET, ...).
 	Subcommands []*Command
 	// Run executes the command against the keyspace. It is nil for Network

@@ -93,6 +93,13 @@ type Batch struct {
 	start int // Out.Len() when Run began
 }
 
+// Reset empties the batch for reuse, keeping the Calls capacity.
+func (b *Batch) Reset() {
+	clear(b.Calls)
+	b.Calls = b.Calls[:0]
+	b.ran, b.start = false, 0
+}
+
 // HasWrite reports whether any call may write (then the batch goes to the
 // applier whole).
 func (b *Batch) HasWrite() bool {

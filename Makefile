@@ -1,0 +1,51 @@
+# Kiwi — build, test and benchmark entry points. `make test` is what CI runs.
+GO       ?= go
+export PATH := /usr/local/go/bin:$(PATH)
+TAGS     ?= $(shell ./scripts/tags.sh)
+TESTFLAGS ?= -race -timeout 45m
+
+.PHONY: all build run test setup vet lint fuzz bench bench-redis clean
+
+all: build
+
+build:
+	$(GO) build -tags '$(TAGS)' -o bin/kiwi ./cmd/kiwi
+
+run:
+	$(GO) run -tags '$(TAGS)' ./cmd/kiwi
+
+# setup installs librocksdb-dev when it is missing and it can.
+setup:
+	@./scripts/setup.sh
+
+vet:
+	$(GO) vet -tags '$(TAGS)' ./...
+
+# test runs the whole suite: unit, conformance (every compiled engine),
+# fuzz seeds and the integration tests against real kiwi processes.
+test: setup
+	@tags="$$(./scripts/tags.sh)"; \
+	if [ -z "$$tags" ]; then echo "NOTE: librocksdb-dev not available: RocksDB engine not tested" >&2; fi; \
+	$(GO) vet -tags "$$tags" ./... && \
+	$(GO) test $(TESTFLAGS) -tags "$$tags" ./...
+
+lint: vet
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@2025.1.1
+	staticcheck -tags '$(TAGS)' ./...
+
+# fuzz runs each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./internal/resp -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/keyspace -run '^$$' -fuzz FuzzDecodeMeta -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem ./internal/...
+
+# bench-redis runs redis-benchmark against Kiwi and redis-server side by side
+# (see docs/benchmarks.md).
+bench-redis: build
+	./scripts/bench-redis.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,286 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kiwidb/kiwi/internal/command"
+	"github.com/kiwidb/kiwi/internal/config"
+	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/msgchan"
+	"github.com/kiwidb/kiwi/internal/resp"
+	"github.com/kiwidb/kiwi/internal/storage"
+)
+
+// maxIdleOutput is the output buffer capacity kept between requests; a
+// larger buffer (left by a big reply) is dropped so idle connections do not
+// pin memory.
+const maxIdleOutput = 64 << 10
+
+// client is one connection. Fields below mu may be read by other
+// connections (CLIENT LIST, CLIENT KILL); the rest belong to the
+// connection's goroutine.
+type client struct {
+	s       *Server
+	nc      net.Conn
+	id      int64
+	created time.Time
+	raddr   string
+	laddr   string
+
+	rd     *resp.Reader
+	out    *resp.Writer
+	cmds   [][][]byte
+	job    storageJob
+	authed bool
+	quit   bool // close after the pending replies are written
+
+	mu      sync.Mutex
+	name    string
+	libName string
+	libVer  string
+	db      int
+	proto   int
+	lastCmd string
+
+	lastActive atomic.Int64 // Unix nanoseconds of the last command
+	closed     atomic.Bool
+}
+
+func newClient(s *Server, nc net.Conn, id int64) *client {
+	cfg := s.Config()
+	c := &client{
+		s:       s,
+		nc:      nc,
+		id:      id,
+		created: time.Now(),
+		raddr:   nc.RemoteAddr().String(),
+		laddr:   nc.LocalAddr().String(),
+		out:     resp.NewWriter(2),
+		proto:   2,
+		authed:  cfg.RequirePass == "",
+	}
+	c.rd = resp.NewReader(nc, readerLimits(cfg))
+	c.job.done = make(chan error, 1)
+	c.lastActive.Store(c.created.UnixNano())
+	return c
+}
+
+func readerLimits(cfg *config.Config) resp.Limits {
+	return resp.Limits{
+		MaxBulkLen:     cfg.ProtoMaxBulkLen,
+		MaxQueryBuffer: cfg.ClientQueryBufferLimit,
+	}
+}
+
+// closeConn closes the socket; the connection goroutine notices and exits
+// after its in-flight request (if any) has been answered by storage.
+func (c *client) closeConn() {
+	if c.closed.CompareAndSwap(false, true) {
+		_ = c.nc.Close()
+	}
+}
+
+// serve is the connection goroutine's loop: read a pipeline, process it in a
+// network slot, write the replies.
+func (c *client) serve() {
+	defer c.closeConn()
+	for {
+		cfg := c.s.Config()
+		if cfg.Timeout > 0 {
+			_ = c.nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
+		}
+		c.rd.SetLimits(readerLimits(cfg))
+		cmds, err := c.rd.ReadBatch(c.cmds[:0], cfg.Runtime.MaxPipeline)
+		c.cmds = cmds
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if err := c.s.slots.Acquire(context.Background()); err != nil {
+			return
+		}
+		c.process(cmds, cfg)
+		c.s.slots.Release()
+		if !c.flush() || c.quit {
+			return
+		}
+	}
+}
+
+// readFailed answers a protocol error as Redis does (error reply, then
+// close) and logs what is worth logging.
+func (c *client) readFailed(err error) {
+	var pe *resp.ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		c.s.log.Info("closing client on protocol error", "client", c.id, "addr", c.raddr, "err", pe.Msg)
+		c.out.WriteError("ERR Protocol error: " + pe.Msg)
+		c.flush()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), c.closed.Load():
+	case errors.Is(err, resp.ErrQueryBufferLimit):
+		c.s.log.Warn("closing client that reached client-query-buffer-limit", "client", c.id, "addr", c.raddr)
+	default:
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.s.log.Debug("closing idle client", "client", c.id, "addr", c.raddr)
+			return
+		}
+		c.s.log.Debug("client read failed", "client", c.id, "err", err)
+	}
+}
+
+// flush writes the buffered replies to the socket. It reports false when the
+// connection is unusable.
+func (c *client) flush() bool {
+	if c.out.Len() == 0 {
+		return true
+	}
+	n, err := c.nc.Write(c.out.Bytes())
+	c.s.stats.netOutput.Add(int64(n))
+	if c.out.Len() > maxIdleOutput {
+		c.out = resp.NewWriter(c.out.Proto())
+	} else {
+		c.out.Reset()
+	}
+	return err == nil
+}
+
+// process runs one pipeline: network commands here, runs of storage
+// commands as one storage request each, replies in command order.
+func (c *client) process(cmds [][][]byte, cfg *config.Config) {
+	c.lastActive.Store(time.Now().UnixNano())
+	batch := &c.job.batch
+	batch.Reset()
+	for _, args := range cmds {
+		c.s.stats.commands.Add(1)
+		cmd := c.s.table.Lookup(args[0])
+		switch {
+		case cmd == nil:
+			c.runStorage(cfg)
+			c.replyError(unknownCommand(args))
+		case !cmd.CheckArity(len(args)):
+			c.runStorage(cfg)
+			c.replyError(command.WrongArgs(cmd.Name))
+		case !c.authed && cmd.Flags&command.NoAuth == 0:
+			c.runStorage(cfg)
+			c.replyError("NOAUTH Authentication required.")
+		case cmd.Run == nil:
+			c.runStorage(cfg)
+			c.setLastCmd(cmd.Name)
+			c.s.netCmds[cmd.Name](c, args)
+		default:
+			c.setLastCmd(cmd.Name)
+			batch.Calls = append(batch.Calls, command.Call{Cmd: cmd, Args: args})
+		}
+		if c.quit {
+			break
+		}
+	}
+	c.runStorage(cfg)
+}
+
+func (c *client) setLastCmd(name string) {
+	c.mu.Lock()
+	c.lastCmd = name
+	c.mu.Unlock()
+}
+
+func (c *client) replyError(msg string) {
+	c.s.stats.errorReplies.Add(1)
+	c.out.WriteError(msg)
+}
+
+// runStorage sends the pending storage batch, if any, as one request and
+// waits for it. The network slot is released while waiting.
+func (c *client) runStorage(cfg *config.Config) {
+	b := &c.job.batch
+	if len(b.Calls) == 0 {
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	b.DB = c.db
+	c.mu.Unlock()
+	b.Now = now.UnixMilli()
+	b.MaxBulk = cfg.ProtoMaxBulkLen
+	b.Out = c.out
+	b.Logger = c.s.log
+	c.job.write = b.HasWrite()
+
+	c.s.slots.Release()
+	c.s.exec.Submit(&c.job, msgchan.Normal, now.Add(cfg.Runtime.RequestTimeout))
+	err := <-c.job.done
+	_ = c.s.slots.Acquire(context.Background())
+
+	if err != nil {
+		msg := storageErrorReply(err)
+		c.s.stats.errorReplies.Add(int64(len(b.Calls)))
+		b.FailAll(msg)
+	}
+	b.Reset()
+}
+
+// storageErrorReply maps a storage runtime failure to the error reply each
+// command of the failed request receives.
+func storageErrorReply(err error) string {
+	switch {
+	case errors.Is(err, storage.ErrBusy):
+		return "OVERLOADED storage request queue is full, try again later"
+	case errors.Is(err, storage.ErrTimeout):
+		return "TIMEOUT request deadline exceeded before it could run"
+	case errors.Is(err, storage.ErrUnavailable):
+		return "UNAVAILABLE storage runtime is not running"
+	default:
+		return "ERR storage failure: " + err.Error()
+	}
+}
+
+// unknownCommand formats Redis's unknown-command error.
+func unknownCommand(args [][]byte) string {
+	var sb strings.Builder
+	for i := 1; i < len(args) && sb.Len() < 128; i++ {
+		a := args[i]
+		if room := 128 - sb.Len(); len(a) > room {
+			a = a[:room]
+		}
+		fmt.Fprintf(&sb, "'%s' ", a)
+	}
+	name := args[0]
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", name, sb.String())
+}
+
+// storageJob is a connection's (reused) storage request: one command.Batch.
+type storageJob struct {
+	batch command.Batch
+	write bool
+	done  chan error
+}
+
+var _ storage.Job = (*storageJob)(nil)
+
+func (j *storageJob) Write() bool          { return j.write }
+func (j *storageJob) Run(tx *keyspace.Tx)  { j.batch.Run(tx) }
+func (j *storageJob) Finish(err error)     { j.done <- err }
+func networkSlots(cfg *config.Config) int {
+	if n := cfg.Runtime.NetworkSlots; n > 0 {
+		return n
+	}
+	return 4 * runtime.GOMAXPROCS(0)
+}
+
+func sortClients(cs []*client) {
+	slices.SortFunc(cs, func(a, b *client) int { return int(a.id - b.id) })
+}
