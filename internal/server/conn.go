@@ -43,6 +43,8 @@ type client struct {
 	job    storageJob
 	authed bool
 	quit   bool // close after the pending replies are written
+	// inputSeen is the reader's byte count already added to the stats.
+	inputSeen int64
 
 	mu      sync.Mutex
 	name    string
@@ -100,8 +102,12 @@ func (c *client) serve() {
 			_ = c.nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
 		}
 		c.rd.SetLimits(readerLimits(cfg))
+		c.rd.SetAuthRequired(!c.authed)
 		cmds, err := c.rd.ReadBatch(c.cmds[:0], cfg.Runtime.MaxPipeline)
 		c.cmds = cmds
+		in := c.rd.InputBytes()
+		c.s.stats.netInput.Add(in - c.inputSeen)
+		c.inputSeen = in
 		if err != nil {
 			c.readFailed(err)
 			return

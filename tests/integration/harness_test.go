@@ -299,3 +299,19 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// runKiwi runs the binary to completion (for flags that exit at once) and
+// returns its combined output and exit code.
+func runKiwi(t testing.TB, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, kiwiBin, args...).CombinedOutput()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		t.Fatalf("run kiwi %v: %v", args, err)
+	}
+	return string(out), 0
+}

@@ -1,0 +1,193 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is the whole server configuration. The zero value is not useful:
+// start from Default (or Parse / LoadFile) and check changes with Validate.
+//
+// Each field is one option; its TOML / command-line / CONFIG name is given
+// in the field comment. Config holds no pointers, maps or slices, so a plain
+// copy is a deep copy (see Clone).
+type Config struct {
+	// Bind is the address to listen on (bind). Restart-only.
+	Bind string
+	// Port is the TCP port (port); 0 picks a random free port. Restart-only.
+	Port int
+	// Dir is the data directory (dir). Restart-only.
+	Dir string
+	// RequirePass is the password AUTH must present; "" disables
+	// authentication (requirepass). Live.
+	RequirePass string
+	// MaxClients is the most client connections (maxclients). Live.
+	MaxClients int
+	// Timeout closes a client idle for this many seconds; 0 = never
+	// (timeout). Live.
+	Timeout int
+	// Databases is the number of logical databases (databases). Restart-only.
+	Databases int
+	// ProtoMaxBulkLen is the longest bulk string a client may send, in bytes
+	// (proto-max-bulk-len). Live.
+	ProtoMaxBulkLen int64
+	// ClientQueryBufferLimit is the most bytes one client request may
+	// occupy (client-query-buffer-limit). Live.
+	ClientQueryBufferLimit int64
+	// PidFile is written with the process id at start; "" = none (pidfile).
+	// Restart-only.
+	PidFile string
+	// TCPKeepalive is the TCP keepalive period of client connections in
+	// seconds; 0 = off (tcp-keepalive). Live.
+	TCPKeepalive int
+
+	// Compat holds the Redis compatibility options.
+	Compat CompatConfig
+	// Storage holds the [storage] section.
+	Storage StorageConfig
+	// Runtime holds the [runtime] section.
+	Runtime RuntimeConfig
+	// Log holds the [log] section.
+	Log LogConfig
+}
+
+// CompatConfig holds options Redis has and Redis tools query (CONFIG GET
+// save, appendonly), which Kiwi accepts, remembers and reports but which
+// have no effect: Kiwi persists every write in its storage engine.
+type CompatConfig struct {
+	// Save is Redis's RDB snapshot schedule (save).
+	Save string
+	// AppendOnly is Redis's AOF switch (appendonly).
+	AppendOnly bool
+}
+
+// StorageConfig is the [storage] section: the engine and its background work.
+type StorageConfig struct {
+	// Engine is the storage engine: "pebble", "leveldb" or "rocksdb"
+	// (storage.engine). Restart-only.
+	Engine string
+	// Sync makes every commit group wait for an fsync of the write-ahead
+	// log (storage.sync). Live.
+	Sync bool
+	// CacheSize is the engine block cache size in bytes (storage.cache-size).
+	// Restart-only.
+	CacheSize int64
+	// ExpireInterval is the period of the active expiry cycle
+	// (storage.expire-interval). Live.
+	ExpireInterval time.Duration
+	// ExpireBatch is the most keys one expiry step examines
+	// (storage.expire-batch). Live.
+	ExpireBatch int
+	// GCInterval is the period of the sweep that removes the data of deleted
+	// collections (storage.gc-interval). Live.
+	GCInterval time.Duration
+	// GCBatch is the most records one sweep step removes (storage.gc-batch).
+	// Live.
+	GCBatch int
+}
+
+// RuntimeConfig is the [runtime] section: the network and storage runtimes
+// and the MessageChannel between them.
+type RuntimeConfig struct {
+	// Mode is "dual" (network and storage runtimes) or "single" (storage
+	// runs inline in the connection goroutine) (runtime.mode). Restart-only.
+	Mode string
+	// NetworkSlots is the size of the network-stage pool; 0 = 4×GOMAXPROCS
+	// (runtime.network-slots). Live.
+	NetworkSlots int
+	// StorageWorkers is the number of storage read workers; 0 = 2×GOMAXPROCS
+	// (runtime.storage-workers). Live.
+	StorageWorkers int
+	// ChannelCapacity is the capacity of the MessageChannel
+	// (runtime.channel-capacity). Live.
+	ChannelCapacity int
+	// BackpressureTimeout is how long a connection waits on a full
+	// MessageChannel before it gets an error reply; 0 = do not wait
+	// (runtime.backpressure-timeout). Live.
+	BackpressureTimeout time.Duration
+	// RequestTimeout is the deadline of one request in the storage runtime
+	// (runtime.request-timeout). Live.
+	RequestTimeout time.Duration
+	// MaxGroupSize is the most requests committed in one group
+	// (runtime.max-group-size). Live.
+	MaxGroupSize int
+	// MaxPipeline is the most commands taken from one connection's buffer
+	// into one request (runtime.max-pipeline). Live.
+	MaxPipeline int
+}
+
+// LogConfig is the [log] section.
+type LogConfig struct {
+	// Level is "debug", "info", "warn" or "error" (log.level). Live.
+	Level string
+	// Format is "text" or "json" (log.format). Restart-only.
+	Format string
+}
+
+// Default returns a new Config holding the default of every option. It is
+// valid: Default().Validate() == nil.
+func Default() *Config {
+	c := defaults
+	return &c
+}
+
+// Clone returns a copy of c that shares nothing with it.
+func (c *Config) Clone() *Config {
+	n := *c
+	return &n
+}
+
+// Validate checks every option against its rule and the options against
+// each other. It returns nil, or every problem found as *Error values
+// joined with errors.Join.
+func (c *Config) Validate() error {
+	var errs []error
+	for _, o := range options {
+		v := o.load(c)
+		if reason := o.check(v); reason != "" {
+			errs = append(errs, &Error{Option: o.name, Value: o.literal(v), Reason: reason, Err: ErrInvalidValue})
+		}
+	}
+	if len(errs) == 0 {
+		// Cross-option rules only make sense once every value is valid.
+		for _, e := range c.checkConstraints() {
+			errs = append(errs, e)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// MergeLive returns a copy of c in which every live option has its value in
+// next, for a reload of the configuration at runtime. Restart-only options
+// keep c's value; the names of those whose value differs in next are
+// returned, so that the caller can say they wait for a restart. next must be
+// valid (as Parse and LoadFile return it).
+func (c *Config) MergeLive(next *Config) (merged *Config, restartPending []string) {
+	merged = c.Clone()
+	for _, o := range options {
+		nv := o.load(next)
+		if o.live {
+			o.store(merged, nv)
+		} else if nv != o.load(c) {
+			restartPending = append(restartPending, o.name)
+		}
+	}
+	return merged, restartPending
+}
+
+// SlogLevel returns the slog level for a log.level value ("debug", "info",
+// "warn", "error"); anything else, which Validate refuses, is Info.
+func SlogLevel(level string) slog.Level {
+	switch strings.ToLower(level) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
