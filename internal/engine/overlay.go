@@ -140,24 +140,36 @@ const (
 )
 
 func (m *mergeIter) First() bool {
+	if m.closed {
+		return false
+	}
 	m.base.First()
 	m.idx = 0
 	return m.settleForward()
 }
 
 func (m *mergeIter) Last() bool {
+	if m.closed {
+		return false
+	}
 	m.base.Last()
 	m.idx = len(m.ents) - 1
 	return m.settleReverse()
 }
 
 func (m *mergeIter) SeekGE(key []byte) bool {
+	if m.closed {
+		return false
+	}
 	m.base.SeekGE(key)
 	m.idx = sort.Search(len(m.ents), func(i int) bool { return bytes.Compare(m.ents[i].key, key) >= 0 })
 	return m.settleForward()
 }
 
 func (m *mergeIter) SeekLT(key []byte) bool {
+	if m.closed {
+		return false
+	}
 	m.base.SeekLT(key)
 	m.idx = sort.Search(len(m.ents), func(i int) bool { return bytes.Compare(m.ents[i].key, key) >= 0 }) - 1
 	return m.settleReverse()
@@ -289,7 +301,7 @@ func (m *mergeIter) Error() error { return m.base.Error() }
 
 func (m *mergeIter) Close() error {
 	if m.closed {
-		return nil
+		return ErrClosed
 	}
 	m.closed = true
 	m.valid = false

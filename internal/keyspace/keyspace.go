@@ -5,7 +5,7 @@
 // Deleting a key removes the meta record only and leaves a garbage marker
 // naming the old version; a background sweep removes the data records later,
 // so DEL is O(1) whatever the size of the value. The on-disk layout is
-// documented in layout.go and docs/architecture.md.
+// documented in layout.go and meta.go, the design in docs/keyspace.md.
 //
 // Reads run on read transactions (ReadTx) from many goroutines at once;
 // writes run on the single write group of the applier (BeginGroup). Expired
@@ -26,6 +26,9 @@ import (
 type Options struct {
 	// Databases is the number of logical databases (SELECT 0..n-1).
 	Databases int
+	// ScanCursors is the number of SCAN cursors remembered at once
+	// (scan.go); 0 means DefaultScanCursors.
+	ScanCursors int
 }
 
 // Keyspace is the Redis data model over one engine.
@@ -39,6 +42,8 @@ type Keyspace struct {
 	// version is the last allocated data version. Only the writer (the
 	// goroutine holding the write group) touches it.
 	version uint64
+	// cursors holds the resume points of SCAN cursors.
+	cursors *cursorTable
 }
 
 // Open loads the keyspace state (counters, version high-water mark) from eng.
@@ -46,11 +51,15 @@ func Open(eng engine.Engine, opts Options) (*Keyspace, error) {
 	if opts.Databases <= 0 || opts.Databases > 256 {
 		return nil, fmt.Errorf("keyspace: databases must be in 1..256, got %d", opts.Databases)
 	}
+	if opts.ScanCursors < 0 {
+		return nil, fmt.Errorf("keyspace: scan cursors must be >= 0, got %d", opts.ScanCursors)
+	}
 	k := &Keyspace{
 		eng:     eng,
 		numDBs:  opts.Databases,
 		keys:    make([]atomic.Int64, opts.Databases),
 		expires: make([]atomic.Int64, opts.Databases),
+		cursors: newCursorTable(opts.ScanCursors),
 	}
 	for db := 0; db < k.numDBs; db++ {
 		n, err := k.loadUint(counterKey(counterKeys, db))

@@ -27,8 +27,14 @@ type Tx struct {
 	ov     *engine.Overlay // nil for a read Tx
 	reader engine.Reader   // where reads go: ov, or the snapshot
 	snap   engine.Snapshot // read Tx only
-	delta  counters        // key/expire count changes not yet merged up
+	delta  counters        // key/expire count changes not yet merged up (nil until the first in a child)
 	done   bool
+	// kbuf and vbuf are scratch buffers for meta keys and values handed
+	// to the engine or overlay, which copy what they keep; kbuf starts in
+	// kscratch so short keys need no allocation.
+	kbuf, vbuf []byte
+	kscratch   [48]byte
+	vscratch   [64]byte
 }
 
 // counters are per-database key and expiring-key counts.
@@ -46,6 +52,15 @@ func (c *counters) add(o *counters) {
 		c.keys[i] += o.keys[i]
 		c.expires[i] += o.expires[i]
 	}
+}
+
+// count adds to the key and expire counts of db.
+func (t *Tx) count(db int, keys, expires int64) {
+	if t.delta.keys == nil {
+		t.delta = newCounters(t.ks.numDBs)
+	}
+	t.delta.keys[db] += keys
+	t.delta.expires[db] += expires
 }
 
 func (c *counters) reset() {
@@ -78,7 +93,7 @@ func (t *Tx) Begin() *Tx {
 		return &Tx{ks: t.ks, parent: t, reader: t.reader}
 	}
 	ov := engine.NewOverlay(t.ov)
-	return &Tx{ks: t.ks, parent: t, ov: ov, reader: ov, delta: newCounters(t.ks.numDBs)}
+	return &Tx{ks: t.ks, parent: t, ov: ov, reader: ov}
 }
 
 // ReadOnly reports whether writes are rejected.
@@ -97,7 +112,10 @@ func (t *Tx) Merge() {
 		return
 	}
 	t.ov.ApplyTo(t.parent.ov)
-	t.parent.delta.add(&t.delta)
+	if t.delta.keys != nil {
+		t.parent.count(0, 0, 0) // make sure the parent has counters
+		t.parent.delta.add(&t.delta)
+	}
 }
 
 // Discard drops a child's writes (or closes a read Tx).

@@ -277,9 +277,9 @@ type storageJob struct {
 
 var _ storage.Job = (*storageJob)(nil)
 
-func (j *storageJob) Write() bool          { return j.write }
-func (j *storageJob) Run(tx *keyspace.Tx)  { j.batch.Run(tx) }
-func (j *storageJob) Finish(err error)     { j.done <- err }
+func (j *storageJob) Write() bool         { return j.write }
+func (j *storageJob) Run(tx *keyspace.Tx) { j.batch.Run(tx) }
+func (j *storageJob) Finish(err error)    { j.done <- err }
 func networkSlots(cfg *config.Config) int {
 	if n := cfg.Runtime.NetworkSlots; n > 0 {
 		return n

@@ -40,6 +40,10 @@ type Deps struct {
 	// Shutdown is called once when a client runs SHUTDOWN. It must make
 	// the process stop (typically by cancelling main's context).
 	Shutdown func()
+	// OnConfigChange, when set, is called after CONFIG SET has changed the
+	// configuration, to apply the live options the server does not own
+	// (storage runtime tuning). It runs under the CONFIG SET lock.
+	OnConfigChange func(old, next *config.Config)
 }
 
 // Server is the network runtime.

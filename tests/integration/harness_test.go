@@ -263,7 +263,7 @@ func shared(t *testing.T, eng, mode string) *proc {
 	}
 	p := &proc{t: t, Dir: mustTempDir(t), log: &syncBuffer{}}
 	p.args = []string{"--dir", p.Dir, "--storage.engine", eng, "--runtime.mode", mode}
-	p.start(append([]string{"--bind", "127.0.0.1", "--port", "0", "--log.level", "warn"}, p.args...))
+	p.start(append([]string{"--bind", "127.0.0.1", "--port", "0", "--log.level", "info"}, p.args...))
 	servers.m[key] = p
 	return p
 }

@@ -125,7 +125,7 @@ func TestConnectionCommands(t *testing.T) {
 			{"HELLO x\r\n", "-ERR Protocol version is not an integer or out of range\r\n"},
 			{"CLIENT SETNAME\r\n", "-ERR wrong number of arguments for 'client|setname' command\r\n"},
 			{"CLIENT FOO\r\n", "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n"},
-			{"CLIENT SETNAME a\\ b\r\n", "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"},
+			{"CLIENT SETNAME \"a b\"\r\n", "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"},
 			{"CLIENT GETNAME\r\n", "$-1\r\n"},
 			{"CLIENT SETNAME worker-1\r\n", "+OK\r\n"},
 			{"CLIENT GETNAME\r\n", "$8\r\nworker-1\r\n"},

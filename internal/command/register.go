@@ -1,0 +1,137 @@
+package command
+
+import (
+	"errors"
+	"math"
+
+	"github.com/kiwidb/kiwi/internal/keyspace"
+)
+
+// Register adds every storage command implemented in this package (strings,
+// bitmaps, generic key commands, FLUSHDB/FLUSHALL) to t.
+func Register(t *Table) {
+	t.Add(stringCommands()...)
+	t.Add(bitmapCommands()...)
+	t.Add(keyCommands()...)
+	t.Add(flushCommands()...)
+}
+
+// ACL category lists shared by many commands.
+var (
+	aclReadString   = []string{"@read", "@string", "@fast"}
+	aclWriteString  = []string{"@write", "@string", "@fast"}
+	aclWriteStringS = []string{"@write", "@string", "@slow"}
+	aclReadStringS  = []string{"@read", "@string", "@slow"}
+	aclKeyRead      = []string{"@keyspace", "@read", "@fast"}
+	aclKeyWrite     = []string{"@keyspace", "@write", "@fast"}
+	aclKeyWriteS    = []string{"@keyspace", "@write", "@slow"}
+)
+
+// defaultMaxBulk is proto-max-bulk-len's default, used when a Ctx carries
+// no limit.
+const defaultMaxBulk = 512 << 20
+
+// maxBulk returns the largest string a command may create.
+func maxBulk(c *Ctx) int64 {
+	if c.MaxBulk > 0 {
+		return c.MaxBulk
+	}
+	return defaultMaxBulk
+}
+
+// replyErr answers a keyspace error with the matching Redis error reply.
+func replyErr(c *Ctx, err error) {
+	switch {
+	case errors.Is(err, keyspace.ErrWrongType):
+		c.Error(ErrWrongType)
+	case errors.Is(err, keyspace.ErrNoSuchKey):
+		c.Error(ErrNoSuchKey)
+	case errors.Is(err, keyspace.ErrStringTooLong):
+		c.Error(ErrStringTooLong)
+	default:
+		c.Fail(err)
+	}
+}
+
+// parseInt parses b exactly as Redis's string2ll: an optional '-', then
+// decimal digits without leading zeros, no spaces, within int64.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) >= 21 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if b[0] == '-' {
+		if len(b) == 1 {
+			return 0, false
+		}
+		i, neg = 1, true
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		d := b[i]
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		if v > math.MaxUint64/10 {
+			return 0, false
+		}
+		v *= 10
+		if v > math.MaxUint64-uint64(d-'0') {
+			return 0, false
+		}
+		v += uint64(d - '0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return int64(-v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// intArg parses an integer argument, replying ErrNotInteger on failure.
+func intArg(c *Ctx, b []byte) (int64, bool) {
+	n, ok := parseInt(b)
+	if !ok {
+		c.Error(ErrNotInteger)
+	}
+	return n, ok
+}
+
+// equalFold reports whether b equals the lower-case ASCII word s ignoring
+// case (strcasecmp for option names).
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		ch := b[i]
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// writeFlag replies :1 or :0 (Redis answers these commands with integers,
+// not RESP3 booleans).
+func writeFlag(c *Ctx, b bool) {
+	if b {
+		c.Out.WriteInt(1)
+	} else {
+		c.Out.WriteInt(0)
+	}
+}

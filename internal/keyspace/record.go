@@ -1,0 +1,137 @@
+package keyspace
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by the data model. Command handlers map them to Redis
+// error replies.
+var (
+	// ErrWrongType is returned when a command meets a key holding another
+	// type than it operates on (Redis's WRONGTYPE).
+	ErrWrongType = errors.New("keyspace: operation against a key holding the wrong kind of value")
+	// ErrNoSuchKey is returned by Rename when the source key is missing.
+	ErrNoSuchKey = errors.New("keyspace: no such key")
+	// ErrStringTooLong is returned when a string would grow beyond the
+	// caller's limit (proto-max-bulk-len).
+	ErrStringTooLong = errors.New("keyspace: string exceeds maximum allowed size")
+	// ErrBadDB is returned for a database number outside 0..Databases-1.
+	ErrBadDB = errors.New("keyspace: database index out of range")
+)
+
+// This file holds the record-level primitives every operation is built
+// from. All writes of meta records go through putMeta and removeKey, which
+// keep the key and expire counters, the expiry index and the garbage
+// markers in step with the meta records: no other code touches them.
+
+// live reports whether m has not expired at now (Unix ms).
+func live(m *Meta, now int64) bool { return m.ExpireAt == 0 || m.ExpireAt > now }
+
+func (t *Tx) checkDB(db int) error {
+	if db < 0 || db >= t.ks.numDBs {
+		return fmt.Errorf("%w: %d", ErrBadDB, db)
+	}
+	return nil
+}
+
+// mustWrite panics with ErrReadOnly when t is a read transaction. Write
+// paths call it before touching counters.
+func (t *Tx) mustWrite() {
+	if t.ov == nil {
+		panic(ErrReadOnly)
+	}
+}
+
+// lookupMeta reads the meta record of key, expired or not.
+func (t *Tx) lookupMeta(db int, key []byte) (Meta, bool, error) {
+	if err := t.checkDB(db); err != nil {
+		return Meta{}, false, err
+	}
+	if t.kbuf == nil {
+		t.kbuf = t.kscratch[:0]
+	}
+	t.kbuf = append(append(t.kbuf[:0], kindMeta, byte(db)), key...)
+	v, err := t.get(t.kbuf)
+	if err != nil {
+		return Meta{}, false, fmt.Errorf("keyspace: read meta of %q: %w", key, err)
+	}
+	if v == nil {
+		return Meta{}, false, nil
+	}
+	m, err := decodeMeta(v)
+	if err != nil {
+		return Meta{}, false, fmt.Errorf("keyspace: meta of %q in db %d: %w", key, db, err)
+	}
+	return m, true, nil
+}
+
+// getLive returns the meta record of key if the key exists and has not
+// expired at now. It never writes (lazy expiry on the read path).
+func (t *Tx) getLive(db int, key []byte, now int64) (Meta, bool, error) {
+	m, ok, err := t.lookupMeta(db, key)
+	if err != nil || !ok || !live(&m, now) {
+		return Meta{}, false, err
+	}
+	return m, true, nil
+}
+
+// loadForWrite is getLive for write paths: a key found expired is deleted
+// first (as Redis's lookupKeyWrite does), so the caller sees it missing
+// and the counters stay exact.
+func (t *Tx) loadForWrite(db int, key []byte, now int64) (Meta, bool, error) {
+	t.mustWrite()
+	m, ok, err := t.lookupMeta(db, key)
+	if err != nil || !ok {
+		return Meta{}, false, err
+	}
+	if !live(&m, now) {
+		t.removeKey(db, key, &m)
+		return Meta{}, false, nil
+	}
+	return m, true, nil
+}
+
+// putMeta stores m as the meta record of key, replacing old (nil when the
+// key does not exist). It adjusts the counters, moves the expiry index
+// entry when the expiry changes, and leaves a garbage marker for old's data
+// records when the version changes.
+func (t *Tx) putMeta(db int, key []byte, old, m *Meta) {
+	t.mustWrite()
+	if old == nil {
+		t.count(db, 1, 0)
+	} else {
+		if old.Version != 0 && old.Version != m.Version {
+			t.set(garbageKey(db, key, old.Version), nil)
+		}
+		if old.ExpireAt != 0 && old.ExpireAt != m.ExpireAt {
+			t.del(expireKey(db, key, old.ExpireAt))
+			t.count(db, 0, -1)
+		}
+	}
+	if m.ExpireAt != 0 && (old == nil || old.ExpireAt != m.ExpireAt) {
+		t.set(expireKey(db, key, m.ExpireAt), nil)
+		t.count(db, 0, 1)
+	}
+	if t.vbuf == nil {
+		t.vbuf = t.vscratch[:0]
+	}
+	t.vbuf = encodeMeta(t.vbuf[:0], m)
+	t.set(metaKey(db, key), t.vbuf)
+}
+
+// removeKey deletes key whose current meta record is m: the meta record,
+// its expiry index entry and counters; data records are left to the
+// garbage sweep (O(1) whatever the value size).
+func (t *Tx) removeKey(db int, key []byte, m *Meta) {
+	t.mustWrite()
+	t.del(metaKey(db, key))
+	t.count(db, -1, 0)
+	if m.ExpireAt != 0 {
+		t.del(expireKey(db, key, m.ExpireAt))
+		t.count(db, 0, -1)
+	}
+	if m.Version != 0 {
+		t.set(garbageKey(db, key, m.Version), nil)
+	}
+}

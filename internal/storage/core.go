@@ -1,0 +1,261 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/msgchan"
+)
+
+// core is what Runtime and Inline share: running a read job, running and
+// committing a write group, finishing jobs exactly once, and the counters.
+type core struct {
+	ks  *keyspace.Keyspace
+	log *slog.Logger
+	// commit commits a root group; (*keyspace.Tx).Commit, replaced in tests
+	// to inject engine failures.
+	commit func(g *keyspace.Tx, sync bool) error
+
+	sync    atomic.Bool
+	maxKeys atomic.Int64
+
+	c counters
+}
+
+// counters are the job and group counters behind Stats.
+type counters struct {
+	completed, failed, timedOut, busy, unavailable, panics atomic.Uint64
+	groups, groupedJobs, commitErrors                      atomic.Uint64
+	maxGroup                                               atomic.Int64
+	commitNanos                                            atomic.Int64
+	expireCycles, expiredKeys, gcRuns, gcRemoved, bgErrors atomic.Uint64
+}
+
+func newCore(ks *keyspace.Keyspace, cfg Config, logger *slog.Logger) *core {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	x := &core{ks: ks, log: logger, commit: (*keyspace.Tx).Commit}
+	x.sync.Store(cfg.Sync)
+	x.maxKeys.Store(int64(cfg.MaxGroupKeys))
+	return x
+}
+
+// expired reports whether deadline (zero: none) is before now, reading the
+// clock into *now only the first time it is needed.
+func expired(deadline time.Time, now *time.Time) bool {
+	if deadline.IsZero() {
+		return false
+	}
+	if now.IsZero() {
+		*now = time.Now()
+	}
+	return now.After(deadline)
+}
+
+// finish calls job.Finish(err), counts the outcome, and contains a panic in
+// Finish so it cannot take a storage goroutine down.
+func (x *core) finish(job Job, err error) {
+	if err == nil {
+		x.c.completed.Add(1)
+	} else {
+		x.c.failed.Add(1)
+		switch {
+		case errors.Is(err, ErrTimeout):
+			x.c.timedOut.Add(1)
+		case errors.Is(err, ErrBusy):
+			x.c.busy.Add(1)
+		case errors.Is(err, ErrUnavailable):
+			x.c.unavailable.Add(1)
+		case errors.Is(err, ErrPanic):
+			x.c.panics.Add(1)
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			x.log.Error("storage: job Finish panicked", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	job.Finish(err)
+}
+
+// run calls job.Run(tx), turning a panic into an ErrPanic error.
+func (x *core) run(job Job, tx *keyspace.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if verr, ok := v.(error); ok {
+				err = fmt.Errorf("%w: %w", ErrPanic, verr)
+			} else {
+				err = fmt.Errorf("%w: %v", ErrPanic, v)
+			}
+			x.log.Error("storage: job panicked", "panic", v, "write", tx != nil && !tx.ReadOnly(),
+				"stack", string(debug.Stack()))
+		}
+	}()
+	job.Run(tx)
+	return nil
+}
+
+// runRead runs a read job on a fresh snapshot and finishes it.
+func (x *core) runRead(job Job, deadline time.Time) {
+	var now time.Time
+	if expired(deadline, &now) {
+		x.finish(job, ErrTimeout)
+		return
+	}
+	tx, err := x.ks.ReadTx()
+	if err != nil {
+		x.finish(job, fmt.Errorf("storage: open read transaction: %w", err))
+		return
+	}
+	err = x.run(job, tx)
+	tx.Close()
+	x.finish(job, err)
+}
+
+// applyWrites runs write jobs in order and commits them in as few groups as
+// the key bound allows, finishing every job exactly once. members is scratch
+// space, returned for reuse. Only the applier (or the Inline writer under
+// its lock) calls it.
+func (x *core) applyWrites(envs []msgchan.Envelope[Job], members []Job) []Job {
+	var now time.Time
+	maxKeys := int(x.maxKeys.Load())
+	for i := 0; i < len(envs); {
+		g := x.ks.BeginGroup()
+		members = members[:0]
+		for i < len(envs) {
+			e := &envs[i]
+			i++
+			if expired(e.Deadline, &now) {
+				x.finish(e.Item, ErrTimeout)
+				continue
+			}
+			c := g.Begin()
+			if err := x.run(e.Item, c); err != nil {
+				c.Discard()
+				x.finish(e.Item, err)
+				continue
+			}
+			c.Merge()
+			members = append(members, e.Item)
+			if g.Pending() >= maxKeys {
+				break // keep groups bounded: commit this one, start another
+			}
+		}
+		if len(members) == 0 {
+			g.Close()
+			continue
+		}
+		x.commitGroup(g, members)
+	}
+	clear(members)
+	return members[:0]
+}
+
+// commitGroup commits g and finishes its members with the outcome.
+func (x *core) commitGroup(g *keyspace.Tx, members []Job) {
+	start := time.Now()
+	err := x.commitSafe(g)
+	x.c.commitNanos.Add(int64(time.Since(start)))
+	x.c.groups.Add(1)
+	n := int64(len(members))
+	x.c.groupedJobs.Add(uint64(n))
+	for {
+		m := x.c.maxGroup.Load()
+		if n <= m || x.c.maxGroup.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if err != nil {
+		x.c.commitErrors.Add(1)
+		err = fmt.Errorf("%w: %w", ErrCommit, err)
+		x.log.Error("storage: group commit failed", "jobs", len(members), "err", err)
+	}
+	for _, j := range members {
+		x.finish(j, err)
+	}
+}
+
+// commitSafe commits g, turning a panic in the commit path into an error so
+// the group's jobs are still finished.
+func (x *core) commitSafe(g *keyspace.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("storage: commit panicked: %v", v)
+			x.log.Error("storage: commit panicked", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	return x.commit(g, x.sync.Load())
+}
+
+// Stats is a snapshot of an executor's queues and counters. Counters only
+// grow; they include the executor's internal jobs (background tasks, health
+// probes).
+type Stats struct {
+	// Mode is "dual" for Runtime, "single" for Inline.
+	Mode string
+	// Queued is the number of queued jobs per lane (0: reads, 1: writes) and
+	// priority. Always zero for Inline.
+	Queued [2][msgchan.NumPriorities]int
+	// QueueLen and QueueCap are the MessageChannel's length and capacity.
+	QueueLen, QueueCap int
+	// Workers is the number of live read worker goroutines; WorkersBusy of
+	// them are running a job right now.
+	Workers, WorkersBusy int
+
+	// Completed counts jobs finished with nil.
+	Completed uint64
+	// Failed counts jobs finished with an error; the next fields break some
+	// causes out of it.
+	Failed uint64
+	// TimedOut counts ErrTimeout, Busy ErrBusy, Unavailable ErrUnavailable,
+	// Panics ErrPanic.
+	TimedOut, Busy, Unavailable, Panics uint64
+
+	// Groups counts group commits attempted; GroupedJobs the jobs in them
+	// (GroupedJobs/Groups is the mean group size); MaxGroupSize the largest.
+	Groups, GroupedJobs uint64
+	MaxGroupSize        int
+	// CommitErrors counts failed group commits.
+	CommitErrors uint64
+	// CommitTime is the total time spent in group commits.
+	CommitTime time.Duration
+
+	// Backpressure counts Submits that found the channel full and waited;
+	// BackpressureTime is their total wait; RejectedFull how many of them
+	// gave up (ErrBusy).
+	Backpressure     uint64
+	BackpressureTime time.Duration
+	RejectedFull     uint64
+
+	// ExpireCycles counts active-expiry steps, ExpiredKeys the keys they
+	// deleted; GCRuns and GCRemoved the same for the garbage sweep;
+	// BackgroundErrors the steps that failed.
+	ExpireCycles, ExpiredKeys, GCRuns, GCRemoved, BackgroundErrors uint64
+}
+
+// fill copies the counters into s.
+func (x *core) fill(s *Stats) {
+	c := &x.c
+	s.Completed = c.completed.Load()
+	s.Failed = c.failed.Load()
+	s.TimedOut = c.timedOut.Load()
+	s.Busy = c.busy.Load()
+	s.Unavailable = c.unavailable.Load()
+	s.Panics = c.panics.Load()
+	s.Groups = c.groups.Load()
+	s.GroupedJobs = c.groupedJobs.Load()
+	s.MaxGroupSize = int(c.maxGroup.Load())
+	s.CommitErrors = c.commitErrors.Load()
+	s.CommitTime = time.Duration(c.commitNanos.Load())
+	s.ExpireCycles = c.expireCycles.Load()
+	s.ExpiredKeys = c.expiredKeys.Load()
+	s.GCRuns = c.gcRuns.Load()
+	s.GCRemoved = c.gcRemoved.Load()
+	s.BackgroundErrors = c.bgErrors.Load()
+}
