@@ -30,7 +30,7 @@ test: setup
 	$(GO) test $(TESTFLAGS) -tags "$$tags" ./...
 
 lint: vet
-	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@2025.1.1
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	staticcheck -tags '$(TAGS)' ./...
 
 # fuzz runs each fuzz target for FUZZTIME (default 30s).

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -292,5 +291,3 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-
-func eqFold(a []byte, s string) bool { return bytes.EqualFold(a, []byte(s)) }

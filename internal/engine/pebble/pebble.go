@@ -501,7 +501,9 @@ func newLogger(l *slog.Logger) pebble.Logger {
 	return logger{l: l}
 }
 
-func (g logger) Infof(format string, args ...any) { g.l.Info(fmt.Sprintf(format, args...)) }
+// Infof logs at debug level: Pebble's informational lines ("Found 0 WALs",
+// compaction notes) are engine internals, not operator news.
+func (g logger) Infof(format string, args ...any) { g.l.Debug(fmt.Sprintf(format, args...)) }
 
 func (g logger) Errorf(format string, args ...any) { g.l.Error(fmt.Sprintf(format, args...)) }
 
