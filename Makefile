@@ -22,12 +22,15 @@ vet:
 	$(GO) vet -tags '$(TAGS)' ./...
 
 # test runs the whole suite: unit, conformance (every compiled engine),
-# fuzz seeds and the integration tests against real kiwi processes.
+# fuzz seeds and the integration tests against real kiwi processes; then the
+# engine factory once more without build tags, to check that choosing an
+# engine that is not compiled in is a clear error.
 test: setup
 	@tags="$$(./scripts/tags.sh)"; \
 	if [ -z "$$tags" ]; then echo "NOTE: librocksdb-dev not available: RocksDB engine not tested" >&2; fi; \
 	$(GO) vet -tags "$$tags" ./... && \
-	$(GO) test $(TESTFLAGS) -tags "$$tags" ./...
+	$(GO) test $(TESTFLAGS) -tags "$$tags" ./... && \
+	if [ -n "$$tags" ]; then $(GO) test $(TESTFLAGS) ./internal/engines/; fi
 
 lint: vet
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2

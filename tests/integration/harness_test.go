@@ -209,7 +209,7 @@ func (p *proc) Exited(timeout time.Duration) (exited bool, err error) {
 
 // Client returns a go-redis client for the server, closed at cleanup.
 func (p *proc) Client(t testing.TB, opts ...func(*redis.Options)) *redis.Client {
-	o := &redis.Options{Addr: p.Addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1}
+	o := &redis.Options{Addr: p.Addr, Protocol: 2, MaxRetries: -1}
 	for _, f := range opts {
 		f(o)
 	}
