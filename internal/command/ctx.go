@@ -91,6 +91,7 @@ type Batch struct {
 
 	ran   bool
 	start int // Out.Len() when Run began
+	ctx   Ctx // the running call's context (see exec)
 }
 
 // Reset empties the batch for reuse, keeping the Calls capacity.
@@ -120,25 +121,61 @@ func (b *Batch) Run(tx *keyspace.Tx) {
 }
 
 func (b *Batch) runOne(tx *keyspace.Tx, call *Call) {
-	child := tx.Begin()
 	mark := b.Out.Len()
-	c := Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk}
+	if b.exec(tx, call, mark, false) {
+		// A read command's view changed under it (keyspace.ErrStaleRead):
+		// nothing it replied counts. Run it again on a pinned view,
+		// which cannot go stale.
+		b.Out.Truncate(mark)
+		b.exec(tx, call, mark, true)
+	}
+}
+
+// exec runs call in a child of tx and merges or discards the child. It
+// reports whether the child's read view went stale (then the reply
+// written since mark must be dropped and the call run again, pinned).
+func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale bool) {
+	child := tx.Begin()
+	if pin {
+		if err := child.Pin(); err != nil {
+			child.Discard()
+			b.Out.WriteError("ERR " + err.Error())
+			return false
+		}
+	}
+	// The Ctx lives in the Batch so that handing it to the handler does
+	// not allocate.
+	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk}
+	c := &b.ctx
 	defer func() {
 		if r := recover(); r != nil {
+			// A handler may trip over what a stale view returned: run
+			// it again like any stale command (a real bug panics again).
+			stale = child.Stale()
 			child.Discard()
 			b.Out.Truncate(mark)
+			if stale {
+				b.ctx = Ctx{}
+				return
+			}
 			b.Out.WriteError(fmt.Sprintf("ERR internal error in '%s': %v", call.Cmd.Name, r))
 			if b.Logger != nil {
 				b.Logger.Error("command panicked", "command", call.Cmd.Name, "panic", r, "stack", string(debug.Stack()))
 			}
 		}
+		b.ctx = Ctx{}
 	}()
-	call.Cmd.Run(&c)
-	if c.failed {
+	call.Cmd.Run(c)
+	switch {
+	case child.Stale():
 		child.Discard()
-		return
+		return true
+	case c.failed:
+		child.Discard()
+	default:
+		child.Merge()
 	}
-	child.Merge()
+	return false
 }
 
 // FailAll replaces the batch's replies with one error reply per call: used

@@ -102,16 +102,10 @@ func (t *Tx) SweepGarbage(limit int) (removed int, more bool, err error) {
 
 // garbagePrefix returns the data prefix a garbage marker names.
 func garbagePrefix(marker []byte) ([]byte, error) {
-	if len(marker) < 1+8+1+4 {
+	if len(marker) != garbageKeyLen {
 		return nil, fmt.Errorf("%w: garbage marker of %d bytes", ErrCorrupt, len(marker))
 	}
-	version := binary.BigEndian.Uint64(marker[1:9])
-	db := int(marker[9])
-	n := binary.BigEndian.Uint32(marker[10:14])
-	if uint64(len(marker)-14) != uint64(n) {
-		return nil, fmt.Errorf("%w: garbage marker key length %d, have %d bytes", ErrCorrupt, n, len(marker)-14)
-	}
-	return dataPrefix(db, marker[14:], version), nil
+	return dataPrefix(binary.BigEndian.Uint64(marker[1:])), nil
 }
 
 // deleteRange deletes up to limit records with prefix and reports how many

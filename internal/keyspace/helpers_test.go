@@ -85,15 +85,9 @@ func noErr(t testing.TB, err error) {
 	}
 }
 
-type versionRef struct {
-	db      int
-	key     string
-	version uint64
-}
-
 // checkInvariants walks every record of the engine and checks that the
 // counters, the expiry index, the data records and the garbage markers all
-// agree with the meta records.
+// agree with the meta records, and that no two keys share a version.
 func checkInvariants(t testing.TB, ks *Keyspace) {
 	t.Helper()
 	it, err := ks.eng.NewIter(engine.IterOptions{})
@@ -102,9 +96,10 @@ func checkInvariants(t testing.TB, ks *Keyspace) {
 	keys := make([]int64, ks.numDBs)
 	expires := make([]int64, ks.numDBs)
 	metas := map[string]Meta{}
-	liveVersions := map[versionRef]bool{}
-	garbage := map[versionRef]bool{}
+	liveVersions := map[uint64]string{} // version → meta key
+	garbage := map[uint64]bool{}
 	var expiryEntries, dataKeys [][]byte
+	format := false
 	for ok := it.First(); ok; ok = it.Next() {
 		k := bytes.Clone(it.Key())
 		switch k[0] {
@@ -122,7 +117,10 @@ func checkInvariants(t testing.TB, ks *Keyspace) {
 				if m.Version > ks.version {
 					t.Errorf("meta %q has version %d > allocated %d", k, m.Version, ks.version)
 				}
-				liveVersions[versionRef{db, string(k[2:]), m.Version}] = true
+				if other, dup := liveVersions[m.Version]; dup {
+					t.Errorf("meta %q and %q share version %d", other, k, m.Version)
+				}
+				liveVersions[m.Version] = string(k)
 			}
 			metas[string(k[1:])] = m
 		case kindExpire:
@@ -132,11 +130,21 @@ func checkInvariants(t testing.TB, ks *Keyspace) {
 		case kindGarbage:
 			p, err := garbagePrefix(k)
 			noErr(t, err)
-			garbage[parseDataPrefix(t, p)] = true
+			v := dataVersion(t, p)
+			if v == 0 || v > ks.version {
+				t.Errorf("garbage marker for version %d (allocated %d)", v, ks.version)
+			}
+			garbage[v] = true
 		case kindSystem:
+			if string(k[1:]) == sysFormat {
+				format = binary.BigEndian.Uint64(it.Value()) == formatVersion
+			}
 		default:
 			t.Errorf("record of unknown kind: %q", k)
 		}
+	}
+	if !format {
+		t.Errorf("no format record %d", formatVersion)
 	}
 	for db := 0; db < ks.numDBs; db++ {
 		if got := ks.KeyCount(db); got != keys[db] {
@@ -165,30 +173,25 @@ func checkInvariants(t testing.TB, ks *Keyspace) {
 		}
 	}
 	for v := range garbage {
-		if liveVersions[v] {
-			t.Errorf("garbage marker for live version %+v", v)
+		if key, ok := liveVersions[v]; ok {
+			t.Errorf("garbage marker for live version %d of %q", v, key)
 		}
 	}
 	for _, k := range dataKeys {
-		v := parseDataPrefix(t, k)
-		if !liveVersions[v] && !garbage[v] {
-			t.Errorf("orphan data record %q (version %d of %q)", k, v.version, v.key)
+		v := dataVersion(t, k)
+		if _, ok := liveVersions[v]; !ok && !garbage[v] {
+			t.Errorf("orphan data record %q (version %d)", k, v)
 		}
 	}
 }
 
-// parseDataPrefix decodes the (db, key, version) of a data record key or
-// prefix.
-func parseDataPrefix(t testing.TB, k []byte) versionRef {
+// dataVersion decodes the version of a data record key or prefix.
+func dataVersion(t testing.TB, k []byte) uint64 {
 	t.Helper()
-	if len(k) < 2+4 || k[0] != kindData {
+	if len(k) < dataPrefixLen || k[0] != kindData {
 		t.Fatalf("bad data key %q", k)
 	}
-	n := int(binary.BigEndian.Uint32(k[2:6]))
-	if len(k) < 6+n+8 {
-		t.Fatalf("bad data key %q", k)
-	}
-	return versionRef{int(k[1]), string(k[6 : 6+n]), binary.BigEndian.Uint64(k[6+n:])}
+	return binary.BigEndian.Uint64(k[1:dataPrefixLen])
 }
 
 // countRange returns the number of engine records with prefix p.

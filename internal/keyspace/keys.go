@@ -110,8 +110,10 @@ func (t *Tx) Persist(db int, key []byte, now int64) (bool, error) {
 // ErrNoSuchKey when src does not exist, and whether it renamed (false only
 // for nx). Renaming a key to itself changes nothing.
 //
-// Data records are keyed by the user key, so renaming a value that has
-// them (a chunked string) copies them under a new version: O(size/ChunkSize).
+// The value keeps its version: data records are keyed by version only, so
+// only the meta record (and its expiry index entry) moves. Rename writes a
+// bounded number of records whatever the value's size; a replaced dst's
+// data records are left to SweepGarbage.
 func (t *Tx) Rename(db int, src, dst []byte, now int64, nx bool) (bool, error) {
 	m, ok, err := t.loadForWrite(db, src, now)
 	if err != nil {
@@ -130,37 +132,13 @@ func (t *Tx) Rename(db int, src, dst []byte, now int64, nx bool) (bool, error) {
 	if found && nx {
 		return false, nil
 	}
-	nm := m
-	if m.Version != 0 {
-		nm.Version = t.nextVersion()
-		if err := t.copyData(dataPrefix(db, src, m.Version), dataPrefix(db, dst, nm.Version)); err != nil {
-			return false, err
-		}
-	}
 	var oldp *Meta
 	if found {
 		oldp = &old
 	}
-	t.removeKey(db, src, &m)
-	t.putMeta(db, dst, oldp, &nm)
+	t.unlinkKey(db, src, &m)
+	t.putMeta(db, dst, oldp, &m)
 	return true, nil
-}
-
-// copyData copies every data record under from to the same suffix under to.
-func (t *Tx) copyData(from, to []byte) error {
-	it, err := t.iter(from, prefixEnd(from))
-	if err != nil {
-		return fmt.Errorf("keyspace: iterate data records: %w", err)
-	}
-	k := append([]byte(nil), to...)
-	for ok := it.First(); ok; ok = it.Next() {
-		k = append(k[:len(to)], it.Key()[len(from):]...)
-		t.set(k, it.Value())
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("keyspace: iterate data records: %w", err)
-	}
-	return nil
 }
 
 // Keys returns every live key of db matching the glob pattern (KEYS), in
@@ -266,8 +244,9 @@ func liveKey(it engine.Iterator, db int, now int64) ([]byte, bool, error) {
 }
 
 // FlushDB deletes every key of db, expired or not, and returns how many it
-// deleted. It costs O(keys in db) record deletions, all buffered in the
-// transaction; data records are left to SweepGarbage.
+// deleted: each meta record and expiry index entry, plus one garbage marker
+// per key with data records (which SweepGarbage deletes later). It costs
+// O(keys in db) record writes, all buffered in the transaction.
 func (t *Tx) FlushDB(db int) (int64, error) {
 	t.mustWrite()
 	if err := t.checkDB(db); err != nil {

@@ -418,3 +418,85 @@ func TestFlushCounters(t *testing.T) {
 	ks2 := openKS(t, ks.eng)
 	checkInvariants(t, ks2)
 }
+
+// TestRenameIsO1: renaming a multi-MiB chunked string over another one
+// moves meta records only: the data records keep their version, and the
+// number of records written does not depend on the value size.
+func TestRenameIsO1(t *testing.T) {
+	ks := newTestKS(t)
+	big := randBytes(rand.New(rand.NewPCG(7, 8)), 4<<20+123)
+	commit(t, ks, func(tx *Tx) {
+		must[SetResult](t)(tx.SetString(0, []byte("src"), big, t0, SetOptions{ExpireAt: t0 + 1000}))
+		must[SetResult](t)(tx.SetString(0, []byte("dst"), big[:3*ChunkSize], t0, SetOptions{ExpireAt: t0 + 50}))
+	})
+	var srcMeta, dstMeta Meta
+	read(t, ks, func(tx *Tx) {
+		srcMeta = mustMeta(t, tx, 0, "src")
+		dstMeta = mustMeta(t, tx, 0, "dst")
+	})
+	chunks := countRange(t, ks.eng, dataPrefix(srcMeta.Version))
+	if want := (len(big) + ChunkSize - 1) / ChunkSize; chunks != want {
+		t.Fatalf("%d chunks, want %d", chunks, want)
+	}
+	g := ks.BeginGroup()
+	c := g.Begin()
+	if ok := must[bool](t)(c.Rename(0, []byte("src"), []byte("dst"), t0, false)); !ok {
+		t.Fatal("RENAME failed")
+	}
+	// src meta and expiry entry deleted; dst meta, new expiry entry,
+	// deleted old expiry entry, garbage marker for dst's old version.
+	if n := c.Pending(); n != 6 {
+		t.Fatalf("RENAME buffered %d records, want 6", n)
+	}
+	c.Merge()
+	noErr(t, g.Commit(true))
+	checkInvariants(t, ks)
+	read(t, ks, func(tx *Tx) {
+		m := mustMeta(t, tx, 0, "dst")
+		if m.Version != srcMeta.Version || m.ExpireAt != t0+1000 || m.Len != int64(len(big)) {
+			t.Fatalf("dst meta after rename = %+v, want version %d", m, srcMeta.Version)
+		}
+		v, ok, err := tx.GetString(0, []byte("dst"), t0)
+		if err != nil || !ok || !bytes.Equal(v, big) {
+			t.Fatalf("dst after rename: %v %v", ok, err)
+		}
+	})
+	if n := countRange(t, ks.eng, dataPrefix(srcMeta.Version)); n != chunks {
+		t.Fatalf("%d chunks after rename, want %d untouched", n, chunks)
+	}
+	// The replaced value's version is garbage; its marker names it.
+	gk := garbageKey(nil, dstMeta.Version)
+	if v, err := ks.eng.Get(gk); err != nil || !bytes.Equal(v, garbageValue(nil, 0, []byte("dst"))) {
+		t.Fatalf("garbage marker %q = %q, %v", gk, v, err)
+	}
+	if n := sweepAll(t, ks); n != 3+1 {
+		t.Fatalf("sweep removed %d records, want dst's 3 chunks + 1 marker", n)
+	}
+	if n := countRange(t, ks.eng, []byte{kindData}); n != chunks {
+		t.Fatalf("%d data records after sweep, want %d", n, chunks)
+	}
+	checkInvariants(t, ks)
+	// RENAMENX back to the free name keeps the version too; DEL then
+	// leaves it to the sweep.
+	commit(t, ks, func(tx *Tx) {
+		if ok := must[bool](t)(tx.Rename(0, []byte("dst"), []byte("src"), t0, true)); !ok {
+			t.Fatal("RENAMENX failed")
+		}
+		must[bool](t)(tx.Delete(0, []byte("src"), t0))
+	})
+	checkInvariants(t, ks)
+	sweepAll(t, ks)
+	if n := countRange(t, ks.eng, []byte{kindData}) + countRange(t, ks.eng, []byte{kindGarbage}); n != 0 {
+		t.Fatalf("%d records left after sweep", n)
+	}
+}
+
+// mustMeta returns the live meta record of key at t0.
+func mustMeta(t testing.TB, tx *Tx, db int, key string) Meta {
+	t.Helper()
+	m, ok, err := tx.GetMeta(db, []byte(key), t0)
+	if err != nil || !ok {
+		t.Fatalf("meta of %q: %v %v", key, ok, err)
+	}
+	return m
+}

@@ -39,14 +39,20 @@ type Keyspace struct {
 	// goroutine (INFO keyspace, DBSIZE).
 	keys    []atomic.Int64
 	expires []atomic.Int64
-	// version is the last allocated data version. Only the writer (the
-	// goroutine holding the write group) touches it.
-	version uint64
+	// version is the last allocated data version, savedVersion the last
+	// one committed to the engine. Only the writer (the goroutine holding
+	// the write group) touches them, and w.
+	version, savedVersion uint64
+	w                     writer
+	// keysKey and expiresKey are the counter record keys per db.
+	keysKey, expiresKey [][]byte
 	// cursors holds the resume points of SCAN cursors.
 	cursors *cursorTable
 }
 
-// Open loads the keyspace state (counters, version high-water mark) from eng.
+// Open loads the keyspace state (counters, version high-water mark) from
+// eng. On an empty engine it records the format version; it refuses (an
+// error wrapping ErrFormat) a keyspace written in another format.
 func Open(eng engine.Engine, opts Options) (*Keyspace, error) {
 	if opts.Databases <= 0 || opts.Databases > 256 {
 		return nil, fmt.Errorf("keyspace: databases must be in 1..256, got %d", opts.Databases)
@@ -61,13 +67,18 @@ func Open(eng engine.Engine, opts Options) (*Keyspace, error) {
 		expires: make([]atomic.Int64, opts.Databases),
 		cursors: newCursorTable(opts.ScanCursors),
 	}
+	if err := k.checkFormat(); err != nil {
+		return nil, err
+	}
 	for db := 0; db < k.numDBs; db++ {
-		n, err := k.loadUint(counterKey(counterKeys, db))
+		k.keysKey = append(k.keysKey, counterKey(counterKeys, db))
+		k.expiresKey = append(k.expiresKey, counterKey(counterExpires, db))
+		n, err := k.loadUint(k.keysKey[db])
 		if err != nil {
 			return nil, err
 		}
 		k.keys[db].Store(int64(n))
-		n, err = k.loadUint(counterKey(counterExpires, db))
+		n, err = k.loadUint(k.expiresKey[db])
 		if err != nil {
 			return nil, err
 		}
@@ -77,8 +88,66 @@ func Open(eng engine.Engine, opts Options) (*Keyspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.version = v
+	k.version, k.savedVersion = v, v
 	return k, nil
+}
+
+// ErrFormat is wrapped by the error Open returns for a keyspace written in
+// an on-disk format this build does not read.
+var ErrFormat = errors.New("keyspace: unsupported on-disk format")
+
+// checkFormat checks the format version record, writing it when the
+// keyspace is empty (a new store). A store with keyspace records but no
+// format record predates format versioning and is refused too.
+func (k *Keyspace) checkFormat() error {
+	key := sysKey(sysFormat)
+	v, err := k.eng.Get(key)
+	switch {
+	case err == nil:
+		if len(v) != 8 {
+			return fmt.Errorf("%w: format record of %d bytes", ErrFormat, len(v))
+		}
+		if f := binary.BigEndian.Uint64(v); f != formatVersion {
+			return fmt.Errorf("%w: the data is in format %d, this build reads format %d", ErrFormat, f, formatVersion)
+		}
+		return nil
+	case !errors.Is(err, engine.ErrNotFound):
+		return fmt.Errorf("keyspace: load %q: %w", key, err)
+	}
+	empty, err := k.empty()
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return fmt.Errorf("%w: the engine holds keyspace records but no format version (written before format %d)", ErrFormat, formatVersion)
+	}
+	b := k.eng.NewBatch()
+	b.Set(key, binary.BigEndian.AppendUint64(nil, formatVersion))
+	if err := b.Commit(true); err != nil {
+		_ = b.Close()
+		return fmt.Errorf("keyspace: write format record: %w", err)
+	}
+	return nil
+}
+
+// empty reports whether the engine holds no keyspace record (of any kind
+// the keyspace writes; other key ranges are not the keyspace's business).
+func (k *Keyspace) empty() (bool, error) {
+	for _, kind := range recordKinds {
+		lower := []byte{kind}
+		it, err := k.eng.NewIter(engine.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
+		if err != nil {
+			return false, fmt.Errorf("keyspace: iterate records: %w", err)
+		}
+		found := it.First()
+		if err := it.Close(); err != nil {
+			return false, fmt.Errorf("keyspace: iterate records: %w", err)
+		}
+		if found {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (k *Keyspace) loadUint(key []byte) (uint64, error) {
@@ -108,37 +177,40 @@ func (k *Keyspace) KeyCount(db int) int64 { return k.keys[db].Load() }
 // ExpireCount returns the committed number of keys with a TTL in db.
 func (k *Keyspace) ExpireCount(db int) int64 { return k.expires[db].Load() }
 
-// nextVersion allocates a new data version. Writer only.
+// nextVersion allocates a new data version. Writer only. The high-water
+// mark is persisted by the commit of the group (persistState); a version
+// allocated by a group that commits nothing may be allocated again after a
+// restart, which is harmless since nothing of it was stored.
 func (t *Tx) nextVersion() uint64 {
 	t.ks.version++
-	v := t.ks.version
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], v)
-	t.root().set(sysKey(sysVersion), b[:])
-	return v
+	return t.ks.version
 }
 
-func (t *Tx) root() *Tx {
-	for t.parent != nil {
-		t = t.parent
+// persistState writes, into the root group t, the counters as they will
+// be after t commits and the version high-water mark if it moved.
+func (k *Keyspace) persistState(t *Tx) {
+	var b [8]byte
+	if k.version != k.savedVersion {
+		binary.BigEndian.PutUint64(b[:], k.version)
+		t.ov.Set(k.versionKey(), b[:])
 	}
-	return t
-}
-
-// persistCounters writes the counters as they will be after t commits.
-func (k *Keyspace) persistCounters(t *Tx) {
-	var b [8]byte
+	if !t.delta.dirty {
+		return
+	}
 	for db := 0; db < k.numDBs; db++ {
 		if t.delta.keys[db] != 0 {
 			binary.BigEndian.PutUint64(b[:], uint64(k.keys[db].Load()+t.delta.keys[db]))
-			t.ov.Set(counterKey(counterKeys, db), b[:])
+			t.ov.Set(k.keysKey[db], b[:])
 		}
 		if t.delta.expires[db] != 0 {
 			binary.BigEndian.PutUint64(b[:], uint64(k.expires[db].Load()+t.delta.expires[db]))
-			t.ov.Set(counterKey(counterExpires, db), b[:])
+			t.ov.Set(k.expiresKey[db], b[:])
 		}
 	}
 }
+
+// versionKey is sysKey(sysVersion) without an allocation.
+func (k *Keyspace) versionKey() []byte { return []byte(versionRecord) }
 
 func (k *Keyspace) publishCounters(d *counters) {
 	for db := 0; db < k.numDBs; db++ {

@@ -5,15 +5,21 @@ import "encoding/binary"
 // On-disk layout. Every engine key starts with a one-byte record kind, so
 // each kind is a contiguous key range:
 //
-//	'M' db(1) userkey                                  → meta record
-//	'D' db(1) len(userkey)(4, BE) userkey version(8, BE) sub  → data record
-//	'E' expireAtMs(8, BE) db(1) userkey                → expiry index (empty value)
-//	'G' version(8, BE) db(1) len(userkey)(4, BE) userkey → garbage marker (empty value)
-//	'S' name                                           → system record
+//	'M' db(1) userkey                    → meta record (meta.go)
+//	'D' version(8, BE) sub               → data record of one key version
+//	'E' expireAtMs(8, BE) db(1) userkey  → expiry index (empty value)
+//	'G' version(8, BE)                   → garbage marker; value db(1) userkey,
+//	                                       informational only (never read)
+//	'S' name                             → system record
 //
-// The meta record value is encoded by encodeMeta (meta.go). Data records of
-// one key version share the prefix dataPrefix(db, key, version), so a
-// version's records are one range that the garbage sweep deletes.
+// Versions are allocated from a persisted high-water mark and never
+// reused, so a version alone names one value: data records carry neither
+// the database nor the user key. All records of one version are the range
+// dataPrefix(version), which the garbage sweep deletes once the version is
+// dead, and RENAME moves the meta record only, keeping the version.
+//
+// The system record 'S' "format" holds the format version (formatVersion)
+// as 8 bytes BE; Open refuses a keyspace written in another format.
 const (
 	kindMeta    byte = 'M'
 	kindData    byte = 'D'
@@ -22,12 +28,23 @@ const (
 	kindSystem  byte = 'S'
 )
 
+// recordKinds lists every record kind the keyspace writes.
+var recordKinds = [...]byte{kindMeta, kindData, kindExpire, kindGarbage, kindSystem}
+
+// formatVersion is the on-disk format this code reads and writes. Bump it
+// on any incompatible change to the layout or the record encodings.
+const formatVersion = 1
+
 // System record names.
 const (
+	sysFormat      = "format"
 	sysVersion     = "version"
 	counterKeys    = "keys"
 	counterExpires = "expires"
 )
+
+// versionRecord is sysKey(sysVersion) as a constant.
+const versionRecord = string(kindSystem) + sysVersion
 
 func sysKey(name string) []byte {
 	return append([]byte{kindSystem}, name...)
@@ -37,42 +54,52 @@ func counterKey(name string, db int) []byte {
 	return append(sysKey(name), ':', byte(db))
 }
 
-// metaKey returns the meta record key of userkey in db.
-func metaKey(db int, userkey []byte) []byte {
-	b := make([]byte, 0, 2+len(userkey))
-	return append(append(b, kindMeta, byte(db)), userkey...)
+// metaKey appends the meta record key of userkey in db to dst.
+func metaKey(dst []byte, db int, userkey []byte) []byte {
+	return append(append(dst, kindMeta, byte(db)), userkey...)
 }
 
 // metaPrefix returns the prefix shared by all meta records of db.
 func metaPrefix(db int) []byte { return []byte{kindMeta, byte(db)} }
 
+// dataPrefixLen is the length of dataPrefix: kind(1) + version(8).
+const dataPrefixLen = 1 + 8
+
+// chunkKeyLen is the length of a chunk key: dataPrefix + index(4).
+const chunkKeyLen = dataPrefixLen + 4
+
 // dataPrefix returns the prefix of all data records of one key version.
-func dataPrefix(db int, userkey []byte, version uint64) []byte {
-	b := make([]byte, 0, 2+4+len(userkey)+8+8)
-	b = append(b, kindData, byte(db))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(userkey)))
-	b = append(b, userkey...)
-	return binary.BigEndian.AppendUint64(b, version)
+func dataPrefix(version uint64) []byte {
+	return appendDataPrefix(make([]byte, 0, chunkKeyLen), version)
 }
 
-// expireKey returns the expiry index key of userkey in db.
-func expireKey(db int, userkey []byte, at int64) []byte {
-	b := make([]byte, 0, 1+8+1+len(userkey))
-	b = append(b, kindExpire)
-	b = binary.BigEndian.AppendUint64(b, uint64(at))
-	b = append(b, byte(db))
-	return append(b, userkey...)
+// appendDataPrefix appends dataPrefix(version) to dst.
+func appendDataPrefix(dst []byte, version uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(dst, kindData), version)
 }
 
-// garbageKey returns the marker that asks the sweep to delete the data
-// records of one dead key version.
-func garbageKey(db int, userkey []byte, version uint64) []byte {
-	b := make([]byte, 0, 1+8+1+4+len(userkey))
-	b = append(b, kindGarbage)
-	b = binary.BigEndian.AppendUint64(b, version)
-	b = append(b, byte(db))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(userkey)))
-	return append(b, userkey...)
+// expireKey appends the expiry index key of userkey in db to dst.
+func expireKey(dst []byte, db int, userkey []byte, at int64) []byte {
+	dst = append(dst, kindExpire)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(at))
+	dst = append(dst, byte(db))
+	return append(dst, userkey...)
+}
+
+// garbageKeyLen is the length of a garbage marker key.
+const garbageKeyLen = 1 + 8
+
+// garbageKey appends the marker key that asks the sweep to delete the data
+// records of one dead version to dst.
+func garbageKey(dst []byte, version uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(dst, kindGarbage), version)
+}
+
+// garbageValue appends the informational value of a garbage marker (the
+// db and user key the version last belonged to) to dst. Nothing reads it
+// but people debugging a store.
+func garbageValue(dst []byte, db int, userkey []byte) []byte {
+	return append(append(dst, byte(db)), userkey...)
 }
 
 // prefixEnd returns the smallest key greater than every key with prefix p,

@@ -41,6 +41,9 @@ func (t *Tx) mustWrite() {
 	if t.ov == nil {
 		panic(ErrReadOnly)
 	}
+	if t.done {
+		panic("keyspace: write through a finished transaction")
+	}
 }
 
 // lookupMeta reads the meta record of key, expired or not.
@@ -48,10 +51,7 @@ func (t *Tx) lookupMeta(db int, key []byte) (Meta, bool, error) {
 	if err := t.checkDB(db); err != nil {
 		return Meta{}, false, err
 	}
-	if t.kbuf == nil {
-		t.kbuf = t.kscratch[:0]
-	}
-	t.kbuf = append(append(t.kbuf[:0], kindMeta, byte(db)), key...)
+	t.kbuf = metaKey(t.keyBuf(), db, key)
 	v, err := t.get(t.kbuf)
 	if err != nil {
 		return Meta{}, false, fmt.Errorf("keyspace: read meta of %q: %w", key, err)
@@ -92,6 +92,16 @@ func (t *Tx) loadForWrite(db int, key []byte, now int64) (Meta, bool, error) {
 	return m, true, nil
 }
 
+// keyBuf returns the Tx's empty key scratch buffer. Callers build a key
+// in it, store the result back in t.kbuf (to keep grown capacity) and hand
+// it to the engine or overlay, which copy what they keep.
+func (t *Tx) keyBuf() []byte {
+	if t.kbuf == nil {
+		t.kbuf = t.kscratch[:0]
+	}
+	return t.kbuf[:0]
+}
+
 // putMeta stores m as the meta record of key, replacing old (nil when the
 // key does not exist). It adjusts the counters, moves the expiry index
 // entry when the expiry changes, and leaves a garbage marker for old's data
@@ -102,36 +112,61 @@ func (t *Tx) putMeta(db int, key []byte, old, m *Meta) {
 		t.count(db, 1, 0)
 	} else {
 		if old.Version != 0 && old.Version != m.Version {
-			t.set(garbageKey(db, key, old.Version), nil)
+			t.markGarbage(db, key, old.Version)
 		}
 		if old.ExpireAt != 0 && old.ExpireAt != m.ExpireAt {
-			t.del(expireKey(db, key, old.ExpireAt))
+			t.kbuf = expireKey(t.keyBuf(), db, key, old.ExpireAt)
+			t.del(t.kbuf)
 			t.count(db, 0, -1)
 		}
 	}
 	if m.ExpireAt != 0 && (old == nil || old.ExpireAt != m.ExpireAt) {
-		t.set(expireKey(db, key, m.ExpireAt), nil)
+		t.kbuf = expireKey(t.keyBuf(), db, key, m.ExpireAt)
+		t.set(t.kbuf, nil)
 		t.count(db, 0, 1)
 	}
-	if t.vbuf == nil {
-		t.vbuf = t.vscratch[:0]
-	}
-	t.vbuf = encodeMeta(t.vbuf[:0], m)
-	t.set(metaKey(db, key), t.vbuf)
+	t.vbuf = encodeMeta(t.valBuf(), m)
+	t.kbuf = metaKey(t.keyBuf(), db, key)
+	t.set(t.kbuf, t.vbuf)
 }
 
 // removeKey deletes key whose current meta record is m: the meta record,
-// its expiry index entry and counters; data records are left to the
-// garbage sweep (O(1) whatever the value size).
+// its expiry index entry and counters, and leaves a garbage marker for its
+// data records (O(1) whatever the value size; SweepGarbage deletes them).
 func (t *Tx) removeKey(db int, key []byte, m *Meta) {
+	t.unlinkKey(db, key, m)
+	if m.Version != 0 {
+		t.markGarbage(db, key, m.Version)
+	}
+}
+
+// unlinkKey deletes the meta record of key (current meta m), its expiry
+// index entry and counters, and leaves m's data records alone: they still
+// belong to m.Version, which the caller re-links (RENAME) or marks dead.
+func (t *Tx) unlinkKey(db int, key []byte, m *Meta) {
 	t.mustWrite()
-	t.del(metaKey(db, key))
+	t.kbuf = metaKey(t.keyBuf(), db, key)
+	t.del(t.kbuf)
 	t.count(db, -1, 0)
 	if m.ExpireAt != 0 {
-		t.del(expireKey(db, key, m.ExpireAt))
+		t.kbuf = expireKey(t.keyBuf(), db, key, m.ExpireAt)
+		t.del(t.kbuf)
 		t.count(db, 0, -1)
 	}
-	if m.Version != 0 {
-		t.set(garbageKey(db, key, m.Version), nil)
+}
+
+// markGarbage writes the garbage marker of a dead version that belonged to
+// key in db.
+func (t *Tx) markGarbage(db int, key []byte, version uint64) {
+	t.kbuf = garbageKey(t.keyBuf(), version)
+	t.vbuf = garbageValue(t.valBuf(), db, key)
+	t.set(t.kbuf, t.vbuf)
+}
+
+// valBuf is keyBuf for values (t.vbuf).
+func (t *Tx) valBuf() []byte {
+	if t.vbuf == nil {
+		t.vbuf = t.vscratch[:0]
 	}
+	return t.vbuf[:0]
 }

@@ -59,7 +59,7 @@ func (t *Tx) Scan(db int, cursor uint64, now int64, opts ScanOptions) (next uint
 	if cursor != 0 {
 		if after, ok := t.ks.cursors.get(cursor, db); ok {
 			// The smallest meta key after after's.
-			k := append(metaKey(db, after), 0)
+			k := append(metaKey(nil, db, after), 0)
 			if bytes.Compare(k, seek) > 0 {
 				seek = k
 			}

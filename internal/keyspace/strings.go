@@ -11,7 +11,7 @@ import (
 // A string of up to InlineMax bytes lives inline in its meta record
 // (version 0). A longer one is chunked: the meta record holds its length
 // and a version, and chunk i (bytes [i*ChunkSize, (i+1)*ChunkSize)) is the
-// data record dataPrefix(db, key, version) + i (4 bytes, BE). Chunks are
+// data record dataPrefix(version) + i (4 bytes, BE). Chunks are
 // sparse: a missing chunk, or the missing tail of a short one, reads as
 // zero bytes, so SETBIT or SETRANGE far beyond the end store only the
 // chunk they touch. Stored chunk bytes never extend past the string length.
@@ -167,7 +167,7 @@ func (t *Tx) writeString(db int, key []byte, old *Meta, val []byte, at int64) {
 		m.Inline = val
 	} else {
 		m.Version = t.nextVersion()
-		t.writeChunks(dataPrefix(db, key, m.Version), 0, val, false)
+		t.writeChunks(dataPrefix(m.Version), 0, val, false)
 	}
 	t.putMeta(db, key, old, &m)
 }
@@ -300,7 +300,7 @@ func (t *Tx) writeAt(db int, key []byte, old *Meta, off int64, val []byte) (int6
 	switch {
 	case old != nil && old.Version != 0:
 		m.Version = old.Version
-		if err := t.writeChunks(dataPrefix(db, key, m.Version), off, val, true); err != nil {
+		if err := t.writeChunks(dataPrefix(m.Version), off, val, true); err != nil {
 			return 0, err
 		}
 	case m.Len <= InlineMax:
@@ -314,7 +314,7 @@ func (t *Tx) writeAt(db int, key []byte, old *Meta, off int64, val []byte) (int6
 		// Inline (or new) becomes chunked. The old inline bytes are at
 		// most InlineMax = ChunkSize long: they are chunk 0.
 		m.Version = t.nextVersion()
-		prefix := dataPrefix(db, key, m.Version)
+		prefix := dataPrefix(m.Version)
 		merge := false
 		if old != nil && len(old.Inline) > 0 {
 			_ = t.writeChunks(prefix, 0, old.Inline, false)
@@ -399,7 +399,7 @@ func (t *Tx) readString(db int, key []byte, m *Meta, off, n int64) ([]byte, erro
 		return bytes.Clone(m.Inline[off : off+n]), nil
 	}
 	buf := make([]byte, n)
-	prefix := dataPrefix(db, key, m.Version)
+	prefix := dataPrefix(m.Version)
 	first, last := off/ChunkSize, (off+n-1)/ChunkSize
 	place := func(idx int64, data []byte) error {
 		if len(data) > ChunkSize {

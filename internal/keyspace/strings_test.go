@@ -231,7 +231,7 @@ func TestChunkedStringLayout(t *testing.T) {
 		if !ok || !m.Chunked() || m.Len != int64(len(val)) {
 			t.Fatalf("meta = %+v", m)
 		}
-		if n := countRange(t, ks.eng, dataPrefix(1, k, m.Version)); n != 4 {
+		if n := countRange(t, ks.eng, dataPrefix(m.Version)); n != 4 {
 			t.Fatalf("%d chunks, want 4", n)
 		}
 		// A range across the chunk boundary.
@@ -262,7 +262,7 @@ func TestChunkedStringLayout(t *testing.T) {
 	if n := countRange(t, ks.eng, []byte{kindGarbage}); n != 1 {
 		t.Fatalf("%d garbage markers, want 1", n)
 	}
-	if n := countRange(t, ks.eng, dataPrefix(1, k, version)); n != 4 {
+	if n := countRange(t, ks.eng, dataPrefix(version)); n != 4 {
 		t.Fatalf("%d chunks before sweep, want 4 (delete must not touch them)", n)
 	}
 	checkInvariants(t, ks)
@@ -365,7 +365,7 @@ func TestWrongType(t *testing.T) {
 		// write them.
 		v := tx.nextVersion()
 		tx.putMeta(0, k, nil, &Meta{Type: TypeHash, Version: v, Extra: []byte{0}})
-		tx.set(append(dataPrefix(0, k, v), 'f'), []byte("v"))
+		tx.set(append(dataPrefix(v), 'f'), []byte("v"))
 	})
 	read(t, ks, func(tx *Tx) {
 		if _, _, err := tx.GetString(0, k, t0); !errors.Is(err, ErrWrongType) {

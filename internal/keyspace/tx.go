@@ -1,8 +1,10 @@
 package keyspace
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/kiwidb/kiwi/internal/engine"
 )
@@ -12,39 +14,85 @@ import (
 // routed to a read worker although it writes: a bug in the command table.
 var ErrReadOnly = errors.New("keyspace: write through a read-only transaction")
 
+// ErrStaleRead is returned by every read of a command read transaction
+// (a child of a read Tx) whose optimistic first read was overwritten before
+// the transaction needed a consistent view (see Tx.Begin). Nothing it
+// returned may be used: run the command again on a new child, pinned
+// (Tx.Pin) so that it cannot happen twice. Tx.Stale reports it.
+var ErrStaleRead = errors.New("keyspace: read view changed during the command; retry")
+
 // Tx is the unit of work a command runs against.
 //
-// A read Tx (Keyspace.ReadTx) reads a consistent snapshot and rejects writes;
-// many may run concurrently. A write Tx (Keyspace.BeginGroup) is the root of
-// a commit group owned by the single applier: requests run in children
-// (Begin), whose writes are merged into the group (Merge) or dropped
-// (Discard); Commit writes the whole group as one engine batch.
+// Write transactions. Keyspace.BeginGroup returns the root of a commit
+// group, owned by the single applier. Requests run in children (Begin),
+// whose writes are merged into the parent (Merge) or undone (Discard);
+// Commit writes the whole group as one engine batch. All transactions of a
+// group share one engine.Overlay, and a child is a savepoint in it, so a
+// child costs no buffer of its own and Merge is O(1). A Tx has at most one
+// open child at a time, and the child's writes are visible through the
+// parent: using a parent (reading, writing, Begin, Merge, Commit) while it
+// has an open child discards that child first.
 //
-// A Tx is not safe for concurrent use.
+// Read transactions. Keyspace.ReadTx returns a read-only transaction whose
+// reads see one consistent view of the committed state (an engine
+// snapshot, taken at its first read). A child of a read Tx (Begin) is the
+// view of one command: independent of its parent and siblings, and
+// consistent within itself, but cheaper: its first point read goes to the
+// engine directly (a single read is consistent on its own) and only a
+// second read (or an iterator) takes a snapshot. At that point the first
+// read is repeated on the snapshot; if the key changed in between, the
+// child is stale (Stale, ErrStaleRead) and the command must run again.
+// Commands of one pipeline therefore see the committed state as of each
+// command, not one view for the whole pipeline: what Redis promises too.
+// Many read transactions may run concurrently. As for writes, a read Tx
+// has at most one open child: Begin, Merge and Close discard an open one.
+//
+// Transactions are recycled: a Tx must not be used after Merge, Discard,
+// Commit or Close. A Tx is not safe for concurrent use.
 type Tx struct {
 	ks     *Keyspace
 	parent *Tx
-	ov     *engine.Overlay // nil for a read Tx
-	reader engine.Reader   // where reads go: ov, or the snapshot
-	snap   engine.Snapshot // read Tx only
-	delta  counters        // key/expire count changes not yet merged up (nil until the first in a child)
-	done   bool
-	// kbuf and vbuf are scratch buffers for meta keys and values handed
-	// to the engine or overlay, which copy what they keep; kbuf starts in
-	// kscratch so short keys need no allocation.
+	child  *Tx // the open child, if any
+
+	// ov is the group's overlay (write transactions only; nil for a read
+	// Tx). A child writes into it at its savepoint sp.
+	ov *engine.Overlay
+	sp engine.Savepoint
+
+	view  readView // read transactions only
+	delta counters // key/expire count changes not yet merged up
+	done  bool
+
+	// kbuf and vbuf are scratch buffers for keys and values handed to
+	// the engine or overlay, which copy what they keep; they start in
+	// kscratch and vscratch so short ones need no allocation.
 	kbuf, vbuf []byte
 	kscratch   [48]byte
 	vscratch   [64]byte
+}
+
+// readView is the state of a read transaction's view of the engine.
+type readView struct {
+	// optimistic: the first point read may go to the engine directly
+	// (command transactions, children of a read Tx).
+	optimistic bool
+	snap       engine.Snapshot // nil until taken
+	// first* record the direct first read, repeated when the snapshot
+	// is taken.
+	direct     bool
+	firstKey   []byte
+	firstVal   []byte
+	firstFound bool
+	stale      bool
+	// spare is a finished child kept for the next Begin.
+	spare *Tx
 }
 
 // counters are per-database key and expiring-key counts.
 type counters struct {
 	keys    []int64
 	expires []int64
-}
-
-func newCounters(n int) counters {
-	return counters{keys: make([]int64, n), expires: make([]int64, n)}
+	dirty   bool // some count is (or was) nonzero since the last reset
 }
 
 func (c *counters) add(o *counters) {
@@ -54,52 +102,111 @@ func (c *counters) add(o *counters) {
 	}
 }
 
+func (c *counters) reset() {
+	if c.dirty {
+		clear(c.keys)
+		clear(c.expires)
+		c.dirty = false
+	}
+}
+
 // count adds to the key and expire counts of db.
 func (t *Tx) count(db int, keys, expires int64) {
-	if t.delta.keys == nil {
-		t.delta = newCounters(t.ks.numDBs)
-	}
+	t.ensureCounters()
 	t.delta.keys[db] += keys
 	t.delta.expires[db] += expires
 }
 
-func (c *counters) reset() {
-	clear(c.keys)
-	clear(c.expires)
+func (t *Tx) ensureCounters() {
+	if len(t.delta.keys) != t.ks.numDBs {
+		t.delta.keys = make([]int64, t.ks.numDBs)
+		t.delta.expires = make([]int64, t.ks.numDBs)
+	}
+	t.delta.dirty = true
 }
 
-// ReadTx returns a read-only transaction over a snapshot of the committed
-// state. Close it when done.
+// writer is the Keyspace's state of the single writer: finished
+// transactions and the overlay kept for reuse. Only the goroutine holding
+// the write group touches it.
+type writer struct {
+	root *Tx   // a finished root with its overlay, or nil
+	free []*Tx // finished children
+}
+
+// readPool recycles read transactions (and, through readView.spare, their
+// command children).
+var readPool = sync.Pool{New: func() any { return new(Tx) }}
+
+// ReadTx returns a read-only transaction over a consistent view of the
+// committed state, taken at its first read. Close it when done. The error
+// is always nil; it is kept for engines whose views can fail to open
+// eagerly.
 func (k *Keyspace) ReadTx() (*Tx, error) {
-	snap, err := k.eng.NewSnapshot()
-	if err != nil {
-		return nil, fmt.Errorf("keyspace: snapshot: %w", err)
-	}
-	return &Tx{ks: k, reader: snap, snap: snap}, nil
+	t := readPool.Get().(*Tx)
+	t.ks, t.done = k, false
+	return t, nil
 }
 
 // BeginGroup returns the root write transaction of a commit group. Only one
 // group may be open at a time: the caller (the applier, or the inline
 // executor under its write lock) serialises writers.
 func (k *Keyspace) BeginGroup() *Tx {
-	ov := engine.NewOverlay(k.eng)
-	return &Tx{ks: k, ov: ov, reader: ov, delta: newCounters(k.numDBs)}
+	t := k.w.root
+	if t == nil {
+		t = &Tx{ks: k, ov: engine.NewOverlay(k.eng)}
+	} else {
+		k.w.root = nil
+		t.done = false
+	}
+	return t
 }
 
-// Begin starts a child of a write transaction. Its writes become visible to
-// the parent only on Merge.
+// Begin starts a child transaction: for a write Tx, a savepoint whose
+// writes reach the parent on Merge and are undone on Discard; for a read
+// Tx, the independent view of one command (see Tx).
 func (t *Tx) Begin() *Tx {
+	t.settle()
 	if t.ov == nil {
-		return &Tx{ks: t.ks, parent: t, reader: t.reader}
+		c := t.view.spare
+		if c == nil {
+			c = new(Tx)
+		} else {
+			t.view.spare = nil
+		}
+		c.ks, c.parent, c.done = t.ks, t, false
+		c.view.optimistic = true
+		t.child = c
+		return c
 	}
-	ov := engine.NewOverlay(t.ov)
-	return &Tx{ks: t.ks, parent: t, ov: ov, reader: ov}
+	w := &t.ks.w
+	var c *Tx
+	if n := len(w.free); n > 0 {
+		c = w.free[n-1]
+		w.free[n-1] = nil
+		w.free = w.free[:n-1]
+	} else {
+		c = new(Tx)
+	}
+	c.ks, c.parent, c.ov, c.done = t.ks, t, t.ov, false
+	c.sp = t.ov.Savepoint()
+	t.child = c
+	return c
+}
+
+// settle discards t's open child, if any: a write child's writes are in
+// the shared overlay, and t is about to be used; a read child holds a
+// snapshot that must not outlive t.
+func (t *Tx) settle() {
+	if t.child != nil {
+		t.child.Discard()
+	}
 }
 
 // ReadOnly reports whether writes are rejected.
 func (t *Tx) ReadOnly() bool { return t.ov == nil }
 
-// Merge folds a child's writes into its parent and ends the child.
+// Merge folds a child's writes and counter changes into its parent and
+// ends the child.
 func (t *Tx) Merge() {
 	if t.parent == nil {
 		panic("keyspace: Merge on a root transaction")
@@ -108,41 +215,112 @@ func (t *Tx) Merge() {
 		return
 	}
 	t.done = true
-	if t.ov == nil {
-		return
+	t.settle()
+	if t.ov != nil {
+		t.ov.Release(t.sp)
+		if t.delta.dirty {
+			p := t.parent
+			p.ensureCounters()
+			p.delta.add(&t.delta)
+		}
 	}
-	t.ov.ApplyTo(t.parent.ov)
-	if t.delta.keys != nil {
-		t.parent.count(0, 0, 0) // make sure the parent has counters
-		t.parent.delta.add(&t.delta)
-	}
+	t.recycle()
 }
 
-// Discard drops a child's writes (or closes a read Tx).
+// Discard drops a child's writes, or closes a read Tx, or discards an
+// uncommitted root group.
 func (t *Tx) Discard() {
 	if t.done {
 		return
 	}
 	t.done = true
-	if t.snap != nil {
-		_ = t.snap.Close()
+	t.settle()
+	if t.ov != nil && t.parent != nil {
+		t.ov.Rollback(t.sp)
 	}
+	t.recycle()
+}
+
+// recycle releases what a finished transaction holds and keeps it for
+// reuse.
+func (t *Tx) recycle() {
+	p := t.parent
+	if p != nil && p.child == t {
+		p.child = nil
+	}
+	t.delta.reset()
+	if t.kbuf != nil {
+		t.kbuf = t.kbuf[:0]
+	}
+	if t.vbuf != nil {
+		t.vbuf = t.vbuf[:0]
+	}
+	if t.ov != nil {
+		ks := t.ks
+		if p == nil {
+			t.ov.Recycle() // no iterator outlives a keyspace method
+			if ks.w.root == nil {
+				ks.w.root = t // done stays true until BeginGroup reissues it
+			}
+			return
+		}
+		t.parent, t.ov, t.sp = nil, nil, 0
+		ks.w.free = append(ks.w.free, t) // done stays true until Begin reissues it
+		return
+	}
+	// Read transaction.
+	v := &t.view
+	if v.snap != nil {
+		_ = v.snap.Close()
+		v.snap = nil
+	}
+	v.optimistic, v.direct, v.firstFound, v.stale = false, false, false, false
+	v.firstKey, v.firstVal = v.firstKey[:0], v.firstVal[:0]
+	// done stays true until Begin or ReadTx reissues t.
+	if p != nil {
+		t.parent = nil
+		if p.view.spare == nil {
+			p.view.spare = t
+		}
+		return
+	}
+	t.ks = nil
+	readPool.Put(t)
 }
 
 // Close ends a read Tx or discards an uncommitted root group.
 func (t *Tx) Close() { t.Discard() }
 
-// Pending returns the number of keys written in this transaction so far.
+// Pending returns the number of keys written in this transaction so far
+// (for a root group, including its open child's writes).
 func (t *Tx) Pending() int {
-	if t.ov == nil {
+	switch {
+	case t.ov == nil || t.done:
 		return 0
+	case t.parent == nil:
+		return t.ov.Len()
 	}
-	return t.ov.Len()
+	return t.ov.Written(t.sp)
+}
+
+// Stale reports whether the read view of a command transaction changed
+// under it (see ErrStaleRead). Always false for a write Tx.
+func (t *Tx) Stale() bool { return t.view.stale }
+
+// Pin makes a read Tx take its consistent view now (an engine snapshot),
+// so that every later read sees the committed state as of this call and
+// the transaction can never become stale. No-op for a write Tx.
+func (t *Tx) Pin() error {
+	if t.ov != nil || t.view.snap != nil {
+		return nil
+	}
+	return t.pin()
 }
 
 // Commit writes a root group to the engine as one atomic batch, with a WAL
 // fsync when sync is set, and publishes its counter changes. An empty group
-// commits nothing. On error nothing of the group is applied.
+// commits nothing. On error nothing of the group is applied. The Tx is
+// finished either way.
 func (t *Tx) Commit(sync bool) error {
 	if t.parent != nil || t.ov == nil {
 		panic("keyspace: Commit on a child or read transaction")
@@ -150,44 +328,120 @@ func (t *Tx) Commit(sync bool) error {
 	if t.done {
 		return errors.New("keyspace: commit of a finished transaction")
 	}
+	t.settle()
 	t.done = true
+	defer t.recycle()
 	if t.ov.Len() == 0 {
 		return nil
 	}
-	t.ks.persistCounters(t)
-	b := t.ks.eng.NewBatch()
+	k := t.ks
+	k.persistState(t)
+	b := k.eng.NewBatch()
 	t.ov.ApplyTo(b)
 	if err := b.Commit(sync); err != nil {
 		_ = b.Close()
 		return fmt.Errorf("keyspace: commit group of %d keys: %w", t.ov.Len(), err)
 	}
-	t.ks.publishCounters(&t.delta)
+	k.savedVersion = k.version
+	if t.delta.dirty {
+		k.publishCounters(&t.delta)
+	}
 	return nil
 }
 
 // get reads key through the transaction. Missing keys return (nil, nil).
 func (t *Tx) get(key []byte) ([]byte, error) {
-	v, err := t.reader.Get(key)
+	var v []byte
+	var err error
+	if t.ov != nil {
+		t.settle()
+		v, err = t.ov.Get(key)
+	} else {
+		v, err = t.readGet(key)
+	}
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
 	}
 	return v, err
 }
 
-func (t *Tx) set(key, value []byte) {
-	if t.ov == nil {
-		panic(ErrReadOnly)
+// readGet is get for a read transaction (see readView).
+func (t *Tx) readGet(key []byte) ([]byte, error) {
+	v := &t.view
+	switch {
+	case v.stale:
+		return nil, ErrStaleRead
+	case v.snap != nil:
+		return v.snap.Get(key)
+	case v.optimistic && !v.direct:
+		val, err := t.ks.eng.Get(key)
+		if err == nil || errors.Is(err, engine.ErrNotFound) {
+			v.direct = true
+			v.firstKey = append(v.firstKey[:0], key...)
+			v.firstVal = append(v.firstVal[:0], val...)
+			v.firstFound = err == nil
+		}
+		return val, err
 	}
+	if err := t.pin(); err != nil {
+		return nil, err
+	}
+	return v.snap.Get(key)
+}
+
+// pin takes the snapshot of a read transaction and checks that the direct
+// first read, if any, still holds in it.
+func (t *Tx) pin() error {
+	if t.done {
+		panic("keyspace: use of a finished transaction")
+	}
+	v := &t.view
+	snap, err := t.ks.eng.NewSnapshot()
+	if err != nil {
+		return fmt.Errorf("keyspace: snapshot: %w", err)
+	}
+	v.snap = snap
+	if !v.direct {
+		return nil
+	}
+	val, err := snap.Get(v.firstKey)
+	found := err == nil
+	if err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return fmt.Errorf("keyspace: read %q: %w", v.firstKey, err)
+	}
+	if found != v.firstFound || !bytes.Equal(val, v.firstVal) {
+		v.stale = true
+		return ErrStaleRead
+	}
+	return nil
+}
+
+func (t *Tx) set(key, value []byte) {
+	t.mustWrite()
+	t.settle()
 	t.ov.Set(key, value)
 }
 
 func (t *Tx) del(key []byte) {
-	if t.ov == nil {
-		panic(ErrReadOnly)
-	}
+	t.mustWrite()
+	t.settle()
 	t.ov.Delete(key)
 }
 
 func (t *Tx) iter(lower, upper []byte) (engine.Iterator, error) {
-	return t.reader.NewIter(engine.IterOptions{LowerBound: lower, UpperBound: upper})
+	opts := engine.IterOptions{LowerBound: lower, UpperBound: upper}
+	if t.ov != nil {
+		t.settle()
+		return t.ov.NewIter(opts)
+	}
+	v := &t.view
+	if v.stale {
+		return nil, ErrStaleRead
+	}
+	if v.snap == nil {
+		if err := t.pin(); err != nil {
+			return nil, err
+		}
+	}
+	return v.snap.NewIter(opts)
 }

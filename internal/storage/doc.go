@@ -30,7 +30,7 @@
 //
 //	env := channel.Recv(lane 0)         // most urgent first, FIFO per priority
 //	if env.Deadline has passed: Finish(ErrTimeout), never Run
-//	tx := ks.ReadTx()                   // a snapshot of committed state
+//	tx := ks.ReadTx()                   // a consistent view per command (docs/keyspace.md, Transactions)
 //	job.Run(tx); tx.Close()             // a panic becomes Finish(ErrPanic…)
 //	job.Finish(nil)
 //
