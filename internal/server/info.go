@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+
+	"github.com/kiwidb/kiwi/internal/storage"
 	"os"
 	"runtime"
 	"strings"
@@ -20,7 +22,20 @@ var infoSections = []infoSection{
 	{"server", (*Server).infoServer},
 	{"clients", (*Server).infoClients},
 	{"stats", (*Server).infoStats},
+	{"runtime", (*Server).infoRuntime},
 	{"keyspace", (*Server).infoKeyspace},
+}
+
+// statsSource is implemented by executors that report storage runtime
+// statistics (both storage.Runtime and storage.Inline do).
+type statsSource interface{ Stats() storage.Stats }
+
+func (s *Server) storageStats() (storage.Stats, bool) {
+	src, ok := s.exec.(statsSource)
+	if !ok {
+		return storage.Stats{}, false
+	}
+	return src.Stats(), true
 }
 
 func cmdInfo(c *client, args [][]byte) {
@@ -99,6 +114,41 @@ func (s *Server) infoStats(sb *strings.Builder) {
 	field(sb, "total_net_output_bytes", st.netOutput.Load())
 	field(sb, "rejected_connections", st.connsRejected.Load())
 	field(sb, "total_error_replies", st.errorReplies.Load())
+	if ss, ok := s.storageStats(); ok {
+		field(sb, "expired_keys", ss.ExpiredKeys)
+	}
+}
+
+// infoRuntime reports both runtimes: network slots and queue, and the
+// storage runtime's MessageChannel, workers and group commits.
+func (s *Server) infoRuntime(sb *strings.Builder) {
+	cfg := s.Config()
+	field(sb, "runtime_mode", cfg.Runtime.Mode)
+	field(sb, "network_slots", s.slots.Size())
+	field(sb, "network_slots_in_use", s.slots.InUse())
+	field(sb, "network_queue_length", s.slots.Waiting())
+	ss, ok := s.storageStats()
+	if !ok {
+		return
+	}
+	field(sb, "storage_queue_length", ss.QueueLen)
+	field(sb, "storage_queue_capacity", ss.QueueCap)
+	field(sb, "storage_workers", ss.Workers)
+	field(sb, "storage_workers_busy", ss.WorkersBusy)
+	field(sb, "storage_jobs_completed", ss.Completed)
+	field(sb, "storage_jobs_failed", ss.Failed)
+	field(sb, "storage_jobs_timed_out", ss.TimedOut)
+	field(sb, "storage_jobs_rejected_busy", ss.Busy)
+	field(sb, "storage_commit_groups", ss.Groups)
+	field(sb, "storage_grouped_jobs", ss.GroupedJobs)
+	field(sb, "storage_max_group_size", ss.MaxGroupSize)
+	field(sb, "storage_commit_errors", ss.CommitErrors)
+	field(sb, "storage_commit_time_us", ss.CommitTime.Microseconds())
+	field(sb, "storage_backpressure_events", ss.Backpressure)
+	field(sb, "storage_backpressure_time_us", ss.BackpressureTime.Microseconds())
+	field(sb, "storage_expire_cycles", ss.ExpireCycles)
+	field(sb, "storage_gc_runs", ss.GCRuns)
+	field(sb, "storage_gc_removed", ss.GCRemoved)
 }
 
 func (s *Server) infoKeyspace(sb *strings.Builder) {

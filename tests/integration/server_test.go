@@ -418,13 +418,21 @@ func TestInfo(t *testing.T) {
 	c.Set(ctx, "plain", "v", 0)
 	info := c.Info(ctx).Val()
 	for _, want := range []string{"# Server\r\n", "redis_version:7.0.15\r\n", "# Clients\r\n", "connected_clients:",
-		"# Stats\r\n", "total_commands_processed:", "# Keyspace\r\n", "db0:keys=6,expires=5,avg_ttl=0\r\n"} {
+		"# Stats\r\n", "total_commands_processed:", "expired_keys:", "# Runtime\r\n", "storage_commit_groups:",
+		"# Keyspace\r\n", "db0:keys=6,expires=5,avg_ttl=0\r\n"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("INFO lacks %q:\n%s", want, info)
 		}
 	}
 	if only := c.Info(ctx, "keyspace").Val(); strings.Contains(only, "# Server") {
 		t.Errorf("INFO keyspace returned other sections:\n%s", only)
+	}
+	// Six SETs went through the applier: at least one commit group, and
+	// every grouped job accounted for.
+	rt := c.Info(ctx, "runtime").Val()
+	groups, jobs := infoInt(t, rt, "storage_commit_groups"), infoInt(t, rt, "storage_grouped_jobs")
+	if groups < 1 || jobs < 6 || groups > jobs {
+		t.Errorf("storage_commit_groups=%d storage_grouped_jobs=%d after 6 SETs:\n%s", groups, jobs, rt)
 	}
 	tm, err := c.Time(ctx).Result()
 	if err != nil || time.Since(tm).Abs() > time.Minute {
@@ -534,4 +542,20 @@ func TestConfigValidationAtStart(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "storage.engine") {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
+}
+
+// infoInt returns the integer value of field in an INFO reply.
+func infoInt(t testing.TB, info, field string) int64 {
+	t.Helper()
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("INFO %s = %q: %v", field, v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("INFO lacks %s:\n%s", field, info)
+	return 0
 }
