@@ -88,6 +88,9 @@ type Batch struct {
 	Out     *resp.Writer
 	// Logger receives panics recovered from handlers; nil discards them.
 	Logger *slog.Logger
+	// Errors counts the error replies the batch produced (INFO's
+	// total_error_replies).
+	Errors int
 
 	ran   bool
 	start int // Out.Len() when Run began
@@ -98,7 +101,7 @@ type Batch struct {
 func (b *Batch) Reset() {
 	clear(b.Calls)
 	b.Calls = b.Calls[:0]
-	b.ran, b.start = false, 0
+	b.ran, b.start, b.Errors = false, 0, 0
 }
 
 // HasWrite reports whether any call may write (then the batch goes to the
@@ -139,6 +142,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 	if pin {
 		if err := child.Pin(); err != nil {
 			child.Discard()
+			b.Errors++
 			b.Out.WriteError("ERR " + err.Error())
 			return false
 		}
@@ -158,6 +162,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 				b.ctx = Ctx{}
 				return
 			}
+			b.Errors++
 			b.Out.WriteError(fmt.Sprintf("ERR internal error in '%s': %v", call.Cmd.Name, r))
 			if b.Logger != nil {
 				b.Logger.Error("command panicked", "command", call.Cmd.Name, "panic", r, "stack", string(debug.Stack()))
@@ -171,6 +176,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 		child.Discard()
 		return true
 	case c.failed:
+		b.Errors++
 		child.Discard()
 	default:
 		child.Merge()
@@ -189,4 +195,5 @@ func (b *Batch) FailAll(msg string) {
 	for range b.Calls {
 		b.Out.WriteError(msg)
 	}
+	b.Errors = len(b.Calls)
 }

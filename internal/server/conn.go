@@ -229,10 +229,9 @@ func (c *client) runStorage(cfg *config.Config) {
 	_ = c.s.slots.Acquire(context.Background())
 
 	if err != nil {
-		msg := storageErrorReply(err)
-		c.s.stats.errorReplies.Add(int64(len(b.Calls)))
-		b.FailAll(msg)
+		b.FailAll(storageErrorReply(err))
 	}
+	c.s.stats.errorReplies.Add(int64(b.Errors))
 	b.Reset()
 }
 
