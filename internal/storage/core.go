@@ -23,8 +23,43 @@ type core struct {
 
 	sync    atomic.Bool
 	maxKeys atomic.Int64
+	// bg runs the background tasks (set by New / NewInline).
+	bg *background
 
 	c counters
+}
+
+// SetSync sets whether group commits wait for a WAL fsync. It applies from
+// the next group.
+func (x *core) SetSync(sync bool) { x.sync.Store(sync) }
+
+// SetMaxGroupKeys changes the pending-key bound of a group (n < 1: 1).
+func (x *core) SetMaxGroupKeys(n int) { x.maxKeys.Store(int64(max(n, 1))) }
+
+// SetExpireInterval changes the active-expiry period (d <= 0 disables it).
+func (x *core) SetExpireInterval(d time.Duration) {
+	x.bg.setIntervals(d, time.Duration(x.bg.gcInterval.Load()))
+}
+
+// SetGCInterval changes the garbage sweep period (d <= 0 disables it).
+func (x *core) SetGCInterval(d time.Duration) {
+	x.bg.setIntervals(time.Duration(x.bg.expireInterval.Load()), d)
+}
+
+// SetExpireBatch changes the most keys one expiry step deletes (n < 1: 1).
+func (x *core) SetExpireBatch(n int) { x.bg.expireBatch.Store(int64(max(n, 1))) }
+
+// SetGCBatch changes the most records one sweep step removes (n < 1: 1).
+func (x *core) SetGCBatch(n int) { x.bg.gcBatch.Store(int64(max(n, 1))) }
+
+// reconfigure applies the live fields both executors share: sync, the group
+// key bound, and the background intervals and batches. cfg has defaults.
+func (x *core) reconfigure(cfg Config) {
+	x.SetSync(cfg.Sync)
+	x.SetMaxGroupKeys(cfg.MaxGroupKeys)
+	x.SetExpireBatch(cfg.ExpireBatch)
+	x.SetGCBatch(cfg.GCBatch)
+	x.bg.setIntervals(cfg.ExpireInterval, cfg.GCInterval)
 }
 
 // counters are the job and group counters behind Stats.

@@ -22,7 +22,6 @@ import (
 // concurrent use.
 type Inline struct {
 	*core
-	bg *background
 
 	mu    sync.Mutex // guards state transitions
 	state atomic.Int32
@@ -111,39 +110,11 @@ func (in *Inline) leave() {
 	}
 }
 
-// SetSync sets whether commits wait for a WAL fsync.
-func (in *Inline) SetSync(sync bool) { in.sync.Store(sync) }
-
-// SetMaxGroupKeys changes the pending-key bound of a group (n < 1: 1). With
-// groups of one it only matters to background steps.
-func (in *Inline) SetMaxGroupKeys(n int) { in.maxKeys.Store(int64(max(n, 1))) }
-
-// SetExpireInterval changes the active-expiry period (d <= 0 disables it).
-func (in *Inline) SetExpireInterval(d time.Duration) {
-	in.bg.setIntervals(d, time.Duration(in.bg.gcInterval.Load()))
-}
-
-// SetGCInterval changes the garbage sweep period (d <= 0 disables it).
-func (in *Inline) SetGCInterval(d time.Duration) {
-	in.bg.setIntervals(time.Duration(in.bg.expireInterval.Load()), d)
-}
-
-// SetExpireBatch changes the most keys one expiry step deletes (n < 1: 1).
-func (in *Inline) SetExpireBatch(n int) { in.bg.expireBatch.Store(int64(max(n, 1))) }
-
-// SetGCBatch changes the most records one sweep step removes (n < 1: 1).
-func (in *Inline) SetGCBatch(n int) { in.bg.gcBatch.Store(int64(max(n, 1))) }
-
 // Reconfigure applies the live fields of cfg that concern Inline (zero
 // fields take their defaults): Sync, MaxGroupKeys, and the background
 // intervals and batches.
 func (in *Inline) Reconfigure(cfg Config) {
-	cfg = cfg.WithDefaults()
-	in.SetSync(cfg.Sync)
-	in.SetMaxGroupKeys(cfg.MaxGroupKeys)
-	in.SetExpireBatch(cfg.ExpireBatch)
-	in.SetGCBatch(cfg.GCBatch)
-	in.bg.setIntervals(cfg.ExpireInterval, cfg.GCInterval)
+	in.reconfigure(cfg.WithDefaults())
 }
 
 // Stats returns a snapshot of the counters. Queue and worker fields are

@@ -23,7 +23,6 @@ import (
 type Runtime struct {
 	*core
 	ch  *msgchan.Channel[Job]
-	bg  *background
 	cfg Config // as given to New, with defaults; LockOSThread is read from it
 
 	maxGroup  atomic.Int64
@@ -247,31 +246,8 @@ func (r *Runtime) SetChannelCapacity(n int) { r.ch.SetCapacity(n) }
 // (d <= 0: not at all).
 func (r *Runtime) SetBackpressureTimeout(d time.Duration) { r.bpTimeout.Store(int64(d)) }
 
-// SetSync sets whether group commits wait for a WAL fsync. It applies from
-// the next group.
-func (r *Runtime) SetSync(sync bool) { r.sync.Store(sync) }
-
 // SetMaxGroupSize changes the most jobs per group (n < 1: 1).
 func (r *Runtime) SetMaxGroupSize(n int) { r.maxGroup.Store(int64(max(n, 1))) }
-
-// SetMaxGroupKeys changes the pending-key bound of a group (n < 1: 1).
-func (r *Runtime) SetMaxGroupKeys(n int) { r.maxKeys.Store(int64(max(n, 1))) }
-
-// SetExpireInterval changes the active-expiry period (d <= 0 disables it).
-func (r *Runtime) SetExpireInterval(d time.Duration) {
-	r.bg.setIntervals(d, time.Duration(r.bg.gcInterval.Load()))
-}
-
-// SetGCInterval changes the garbage sweep period (d <= 0 disables it).
-func (r *Runtime) SetGCInterval(d time.Duration) {
-	r.bg.setIntervals(time.Duration(r.bg.expireInterval.Load()), d)
-}
-
-// SetExpireBatch changes the most keys one expiry step deletes (n < 1: 1).
-func (r *Runtime) SetExpireBatch(n int) { r.bg.expireBatch.Store(int64(max(n, 1))) }
-
-// SetGCBatch changes the most records one sweep step removes (n < 1: 1).
-func (r *Runtime) SetGCBatch(n int) { r.bg.gcBatch.Store(int64(max(n, 1))) }
 
 // Reconfigure applies every live field of cfg (zero fields are read as in
 // New). LockOSThread is not live and is ignored.
@@ -280,12 +256,8 @@ func (r *Runtime) Reconfigure(cfg Config) {
 	r.Resize(cfg.Workers)
 	r.SetChannelCapacity(cfg.ChannelCapacity)
 	r.SetBackpressureTimeout(cfg.BackpressureTimeout)
-	r.SetSync(cfg.Sync)
 	r.SetMaxGroupSize(cfg.MaxGroupSize)
-	r.SetMaxGroupKeys(cfg.MaxGroupKeys)
-	r.SetExpireBatch(cfg.ExpireBatch)
-	r.SetGCBatch(cfg.GCBatch)
-	r.bg.setIntervals(cfg.ExpireInterval, cfg.GCInterval)
+	r.reconfigure(cfg)
 }
 
 // Workers returns the number of read workers asked for (Resize).
