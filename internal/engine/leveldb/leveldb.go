@@ -17,7 +17,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 
@@ -271,7 +270,7 @@ func (e *Engine) Stats() engine.Stats {
 	tables := ds.LevelSizes.Sum()
 	st.DiskUsageBytes = tables
 	if e.dir != "" {
-		if n, err := dirSize(e.dir); err == nil {
+		if n, err := engine.DirSize(e.dir); err == nil {
 			st.DiskUsageBytes = n
 		}
 	}
@@ -279,26 +278,6 @@ func (e *Engine) Stats() engine.Stats {
 		st.Properties["leveldb.stats"] = s
 	}
 	return st
-}
-
-// dirSize sums the sizes of the regular files directly in dir.
-func dirSize(dir string) (int64, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	for _, de := range ents {
-		if !de.Type().IsRegular() {
-			continue
-		}
-		fi, err := os.Stat(filepath.Join(dir, de.Name()))
-		if err != nil {
-			continue // removed meanwhile
-		}
-		n += fi.Size()
-	}
-	return n, nil
 }
 
 // Close closes the database. A second Close returns engine.ErrClosed.

@@ -352,7 +352,7 @@ func (e *Engine) Stats() engine.Stats {
 	cf := parseCFStats(e.db.GetProperty("rocksdb.cfstats"))
 	st.Flushes, st.Compactions, st.WriteStalls = cf.flushes, cf.compactions, cf.stalls
 	if !e.inMemory {
-		if n, err := dirSize(e.dir); err == nil {
+		if n, err := engine.DirSize(e.dir); err == nil {
 			st.DiskUsageBytes = n
 		}
 	}
@@ -411,26 +411,6 @@ func parseCFStats(s string) cfStats {
 		out.compactions = 0
 	}
 	return out
-}
-
-// dirSize sums the sizes of the regular files directly in dir.
-func dirSize(dir string) (int64, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	for _, de := range ents {
-		if !de.Type().IsRegular() {
-			continue
-		}
-		fi, err := os.Stat(filepath.Join(dir, de.Name()))
-		if err != nil {
-			continue // removed meanwhile
-		}
-		n += fi.Size()
-	}
-	return n, nil
 }
 
 // Close closes the database and destroys every RocksDB handle the engine
