@@ -38,9 +38,13 @@ lint: vet
 
 # fuzz runs each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
+# (`make test` runs every target's seed corpus.)
 fuzz:
-	$(GO) test ./internal/resp -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/keyspace -run '^$$' -fuzz FuzzDecodeMeta -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/resp -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/keyspace -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/keyspace -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/command -run '^$$' -fuzz '^FuzzParseInt$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/command -run '^$$' -fuzz '^FuzzParseLongDouble$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem ./internal/...
