@@ -17,9 +17,23 @@ import (
 	"github.com/kiwidb/kiwi/internal/storage"
 )
 
+// stopper is the storage side's lifecycle, as main drives it.
+type stopper interface {
+	storage.Executor
+	Start()
+	Stop(context.Context) error
+}
+
 // startInProcess runs a server over in-memory Pebble in this process and
 // returns its address. mode is "dual" or "single".
 func startInProcess(tb testing.TB, mode string) string {
+	addr, _ := startInProcessExec(tb, mode)
+	return addr
+}
+
+// startInProcessExec is startInProcess that also returns the executor, so a
+// test can stop the storage runtime under a running network runtime.
+func startInProcessExec(tb testing.TB, mode string) (string, stopper) {
 	tb.Helper()
 	eng, err := pebble.Open(engine.Options{Dir: "db", InMemory: true})
 	if err != nil {
@@ -34,11 +48,7 @@ func startInProcess(tb testing.TB, mode string) string {
 		tb.Fatal(err)
 	}
 	scfg := storage.Config{Sync: false, ExpireInterval: -1, GCInterval: -1}
-	var exec interface {
-		storage.Executor
-		Start()
-		Stop(context.Context) error
-	}
+	var exec stopper
 	if mode == "single" {
 		exec = storage.NewInline(ks, scfg, nil)
 	} else {
@@ -71,7 +81,42 @@ func startInProcess(tb testing.TB, mode string) string {
 			tb.Error(err)
 		}
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), exec
+}
+
+// TestStorageUnavailable stops the storage runtime under a running server:
+// storage commands get a clear error, network commands keep working, and
+// new connections are still accepted.
+func TestStorageUnavailable(t *testing.T) {
+	for _, mode := range []string{"dual", "single"} {
+		t.Run(mode, func(t *testing.T) {
+			addr, exec := startInProcessExec(t, mode)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := exec.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Fatalf("network stopped accepting: %v", err)
+			}
+			defer nc.Close()
+			_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+			in := "GET a\r\nPING\r\nSET a 1\r\nECHO x\r\n"
+			want := "-UNAVAILABLE storage runtime is not running\r\n+PONG\r\n" +
+				"-UNAVAILABLE storage runtime is not running\r\n$1\r\nx\r\n"
+			if _, err := io.WriteString(nc, in); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(nc, got); err != nil {
+				t.Fatalf("read: %v (got %q)", err, got)
+			}
+			if string(got) != want {
+				t.Fatalf("replies %q, want %q", got, want)
+			}
+		})
+	}
 }
 
 // TestInProcessPipeline checks the whole path in-process: a pipeline mixing
