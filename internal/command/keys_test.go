@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +99,64 @@ func TestRandomKeyReturnsLiveKeys(t *testing.T) {
 	}
 	if len(seen) < 2 {
 		t.Errorf("RANDOMKEY always returned the same key")
+	}
+}
+
+// TestWriteCommandsRemoveExpiredKeys: every write command that meets an
+// expired key removes it at once, as Redis does, whether it then succeeds
+// or replies with an error (the batch discards a failed command's writes,
+// but not that removal): DBSIZE drops without waiting for active expiry.
+func TestWriteCommandsRemoveExpiredKeys(t *testing.T) {
+	for _, tc := range []struct {
+		cmd   []string
+		reply string
+		keys  int64 // keys left besides "o" (and "l" when used)
+	}{
+		{[]string{"GETDEL", "k"}, "$-1\r\n", 0},
+		{[]string{"GETEX", "k"}, "$-1\r\n", 0},
+		{[]string{"GETEX", "k", "PERSIST"}, "$-1\r\n", 0},
+		{[]string{"GETEX", "k", "EX", "100"}, "$-1\r\n", 0},
+		{[]string{"GETEX", "k", "EX", "nan"}, "$-1\r\n", 0}, // looked up before the expiry is parsed
+		{[]string{"RENAME", "k", "x"}, "-ERR no such key\r\n", 0},
+		{[]string{"RENAMENX", "k", "x"}, "-ERR no such key\r\n", 0},
+		{[]string{"RENAME", "k", "k"}, "-ERR no such key\r\n", 0},
+		{[]string{"INCRBYFLOAT", "k", "abc"}, "-ERR value is not a valid float\r\n", 0},
+		{[]string{"SETRANGE", "k", "600000000", "x"}, "-" + ErrStringTooLong + "\r\n", 0},
+		{[]string{"MSETNX", "k", "1", "o", "2"}, ":0\r\n", 0},
+		{[]string{"BITOP", "AND", "d", "k", "l"}, "-" + ErrWrongType + "\r\n", 0},
+		{[]string{"EXPIRE", "k", "100"}, ":0\r\n", 0},
+		{[]string{"PERSIST", "k"}, ":0\r\n", 0},
+		{[]string{"DEL", "k"}, ":0\r\n", 0},
+		{[]string{"SET", "k", "v", "XX"}, "$-1\r\n", 0},
+		{[]string{"GETSET", "k", "v"}, "$-1\r\n", 1},
+		{[]string{"INCR", "k"}, ":1\r\n", 1},
+		{[]string{"RENAME", "o", "k"}, "+OK\r\n", 0},
+	} {
+		t.Run(strings.Join(tc.cmd, " "), func(t *testing.T) {
+			s := newKiwiSession(t)
+			s.run("SET", "o", "1")
+			base := int64(1)
+			if slices.Contains(tc.cmd, "l") {
+				s.run("LPUSH", "l", "x")
+				base++
+			}
+			s.run("SET", "k", strings.Repeat("v", 10000), "PX", "10") // chunked
+			s.now += 20
+			if got := s.run(tc.cmd...); got != tc.reply {
+				t.Fatalf("reply %q, want %q", got, tc.reply)
+			}
+			if n, e := s.ks.KeyCount(0), s.ks.ExpireCount(0); n != base+tc.keys || e != 0 {
+				t.Fatalf("counts %d %d, want %d 0", n, e, base+tc.keys)
+			}
+			// The expired value's data records went to the sweep.
+			g := s.ks.BeginGroup()
+			removed, more, err := g.SweepGarbage(1000)
+			if err != nil || more || removed != 3+1 {
+				t.Fatalf("SweepGarbage = %d %v %v, want 3 chunks and 1 marker", removed, more, err)
+			}
+			if err := g.Commit(false); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -278,20 +278,15 @@ func cmdGetSet(c *Ctx) {
 
 // GETDEL key
 func cmdGetDel(c *Ctx) {
-	v, ok, err := c.Tx.GetString(c.DB, c.Args[1], c.Now)
-	if err != nil {
+	v, ok, err := c.Tx.GetDel(c.DB, c.Args[1], c.Now)
+	switch {
+	case err != nil:
 		replyErr(c, err)
-		return
-	}
-	if !ok {
+	case !ok:
 		c.Out.WriteNull()
-		return
+	default:
+		c.Out.WriteBulk(v)
 	}
-	if _, err := c.Tx.Delete(c.DB, c.Args[1], c.Now); err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteBulk(v)
 }
 
 // GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]
@@ -301,7 +296,7 @@ func cmdGetEx(c *Ctx) {
 		return
 	}
 	key := c.Args[1]
-	v, ok, err := c.Tx.GetString(c.DB, key, c.Now)
+	v, ok, err := c.Tx.GetStringForWrite(c.DB, key, c.Now)
 	if err != nil {
 		replyErr(c, err)
 		return
@@ -364,7 +359,7 @@ func cmdMSet(c *Ctx) {
 	nx := c.Cmd.Name == "msetnx"
 	if nx {
 		for j := 1; j < len(c.Args); j += 2 {
-			ok, err := c.Tx.Exists(c.DB, c.Args[j], c.Now)
+			_, ok, err := c.Tx.GetMetaForWrite(c.DB, c.Args[j], c.Now)
 			if err != nil {
 				replyErr(c, err)
 				return
@@ -433,7 +428,7 @@ func cmdIncrDecr(c *Ctx) {
 		}
 		incr = -n
 	}
-	v, found, err := c.Tx.GetString(c.DB, c.Args[1], c.Now)
+	v, found, err := c.Tx.GetStringForWrite(c.DB, c.Args[1], c.Now)
 	if err != nil {
 		replyErr(c, err)
 		return
@@ -461,7 +456,7 @@ func cmdIncrDecr(c *Ctx) {
 
 // INCRBYFLOAT key increment
 func cmdIncrByFloat(c *Ctx) {
-	v, found, err := c.Tx.GetString(c.DB, c.Args[1], c.Now)
+	v, found, err := c.Tx.GetStringForWrite(c.DB, c.Args[1], c.Now)
 	if err != nil {
 		replyErr(c, err)
 		return
@@ -802,7 +797,7 @@ func cmdBitOp(c *Ctx) {
 	srcs := make([][]byte, 0, len(c.Args)-3)
 	maxLen := 0
 	for _, k := range c.Args[3:] {
-		v, _, err := c.Tx.GetString(c.DB, k, c.Now)
+		v, _, err := c.Tx.GetStringForWrite(c.DB, k, c.Now)
 		if err != nil {
 			replyErr(c, err)
 			return

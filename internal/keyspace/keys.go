@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/kiwidb/kiwi/internal/engine"
 )
@@ -11,8 +12,10 @@ import (
 // Generic key operations: existence, type, deletion, expiry, renaming,
 // enumeration and flushing. Every method takes the database and the request
 // time now (Unix ms); a key whose expiry is at or before now is treated as
-// missing. Read methods never write; write methods delete an expired key
-// they meet before acting (so counters stay exact).
+// missing. Read methods never write, even in a write transaction; write
+// methods look keys up with lookupForWrite, which removes an expired key
+// they meet before they act (so counters stay exact), whether or not the
+// operation then succeeds.
 
 // ExpireCond restricts Expire (Redis 7's EXPIRE options).
 type ExpireCond uint8
@@ -49,7 +52,7 @@ func (t *Tx) Type(db int, key []byte, now int64) (Type, error) {
 // Delete deletes key and reports whether it existed. The cost is O(1)
 // whatever the value's size: data records are left to SweepGarbage.
 func (t *Tx) Delete(db int, key []byte, now int64) (bool, error) {
-	m, ok, err := t.loadForWrite(db, key, now)
+	m, ok, err := t.lookupForWrite(db, key, now)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -71,7 +74,7 @@ func (t *Tx) Expiry(db int, key []byte, now int64) (at int64, ok bool, err error
 // reports whether it did. A time at or before now deletes the key (and
 // counts as done), as Redis does. A missing key is not changed.
 func (t *Tx) Expire(db int, key []byte, at, now int64, cond ExpireCond) (bool, error) {
-	m, ok, err := t.loadForWrite(db, key, now)
+	m, ok, err := t.lookupForWrite(db, key, now)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -95,7 +98,7 @@ func (t *Tx) Expire(db int, key []byte, at, now int64, cond ExpireCond) (bool, e
 
 // Persist removes the expiry of key and reports whether it had one.
 func (t *Tx) Persist(db int, key []byte, now int64) (bool, error) {
-	m, ok, err := t.loadForWrite(db, key, now)
+	m, ok, err := t.lookupForWrite(db, key, now)
 	if err != nil || !ok || m.ExpireAt == 0 {
 		return false, err
 	}
@@ -115,7 +118,7 @@ func (t *Tx) Persist(db int, key []byte, now int64) (bool, error) {
 // bounded number of records whatever the value's size; a replaced dst's
 // data records are left to SweepGarbage.
 func (t *Tx) Rename(db int, src, dst []byte, now int64, nx bool) (bool, error) {
-	m, ok, err := t.loadForWrite(db, src, now)
+	m, ok, err := t.lookupForWrite(db, src, now)
 	if err != nil {
 		return false, err
 	}
@@ -125,7 +128,7 @@ func (t *Tx) Rename(db int, src, dst []byte, now int64, nx bool) (bool, error) {
 	if bytes.Equal(src, dst) {
 		return !nx, nil
 	}
-	old, found, err := t.loadForWrite(db, dst, now)
+	old, found, err := t.lookupForWrite(db, dst, now)
 	if err != nil {
 		return false, err
 	}
@@ -184,9 +187,24 @@ func (t *Tx) keyRange(db int, pattern []byte, all bool) (lower, upper []byte) {
 	return lower, prefixEnd(lower)
 }
 
+// randomKeySteps bounds the meta records one RandomKey call examines. Past
+// it, RandomKey gives up and reports no key: only a db whose keys near
+// the drawn point are nearly all expired (and not yet removed by active
+// expiry) gets there.
+const randomKeySteps = 1024
+
 // RandomKey returns a live key of db chosen with the random number seed,
-// ok false when db has none. Keys are not equally likely: the choice seeks
-// to a random point between the first and the last key.
+// ok false when db has none. Keys are not equally likely: it draws a point
+// between the first key and the Keyspace's estimate of the last one (by
+// the first 8 bytes of the key) and takes the first live key at or after
+// it, wrapping around to the first key once.
+//
+// It only moves forward (some engines, goleveldb in particular, are slow
+// to step backwards over the tombstones of deleted keys) and examines at
+// most randomKeySteps meta records: past that it reports no key, although
+// the db may hold a live key further on (expired keys not yet removed can
+// make the live ones arbitrarily sparse). A draw past the last key lowers
+// the estimate, so deleted keys at the end of the range stop being drawn.
 func (t *Tx) RandomKey(db int, now int64, seed uint64) (key []byte, ok bool, err error) {
 	if err := t.checkDB(db); err != nil {
 		return nil, false, err
@@ -201,21 +219,41 @@ func (t *Tx) RandomKey(db int, now int64, seed uint64) (key []byte, ok bool, err
 		return nil, false, it.Error()
 	}
 	lo := keyNumber(it.Key()[2:])
-	it.Last()
-	hi := keyNumber(it.Key()[2:])
 	target := lo
-	if hi > lo {
-		target = lo + seed%(hi-lo+1)
+	if hi := t.ks.keyHi[db].Load(); hi > lo {
+		if span := hi - lo; span == math.MaxUint64 {
+			target = seed
+		} else {
+			target = lo + seed%(span+1)
+		}
 	}
 	start := binary.BigEndian.AppendUint64(metaPrefix(db), target)
-	// Walk from the target to the end, then from the start up to the
+	// Walk from the target to the end, then from the first key up to the
 	// target, returning the first live key.
-	for ok := it.SeekGE(start); ok; ok = it.Next() {
+	steps := 0
+	ok = it.SeekGE(start)
+	if !ok {
+		if err := it.Error(); err != nil {
+			return nil, false, err
+		}
+		if target > lo {
+			t.ks.lowerKeyHi(db, target-1) // no key at or past the target
+		}
+	}
+	for ; ok && steps < randomKeySteps; ok = it.Next() {
+		steps++
 		if k, found, err := liveKey(it, db, now); found || err != nil {
 			return k, found, err
 		}
 	}
-	for ok := it.First(); ok && bytes.Compare(it.Key(), start) < 0; ok = it.Next() {
+	if ok { // out of steps
+		return nil, false, nil
+	}
+	if err := it.Error(); err != nil {
+		return nil, false, err
+	}
+	for ok := it.First(); ok && steps < randomKeySteps && bytes.Compare(it.Key(), start) < 0; ok = it.Next() {
+		steps++
 		if k, found, err := liveKey(it, db, now); found || err != nil {
 			return k, found, err
 		}

@@ -14,6 +14,7 @@
 package keyspace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -48,6 +49,13 @@ type Keyspace struct {
 	keysKey, expiresKey [][]byte
 	// cursors holds the resume points of SCAN cursors.
 	cursors *cursorTable
+	// keyHi is, per db, RandomKey's estimate of the key number
+	// (keyNumber) of the db's last key, the top of the range it draws
+	// from. Only a hint: it never decides what RandomKey returns, only
+	// how likely each key is. Open sets it; putMeta raises it when a key
+	// is created above it; RandomKey lowers it when it draws a point
+	// past the last key. Any goroutine may read or lower it.
+	keyHi []atomic.Uint64
 }
 
 // Open loads the keyspace state (counters, version high-water mark) from
@@ -66,8 +74,12 @@ func Open(eng engine.Engine, opts Options) (*Keyspace, error) {
 		keys:    make([]atomic.Int64, opts.Databases),
 		expires: make([]atomic.Int64, opts.Databases),
 		cursors: newCursorTable(opts.ScanCursors),
+		keyHi:   make([]atomic.Uint64, opts.Databases),
 	}
 	if err := k.checkFormat(); err != nil {
+		return nil, err
+	}
+	if err := k.loadKeyHi(); err != nil {
 		return nil, err
 	}
 	for db := 0; db < k.numDBs; db++ {
@@ -162,6 +174,49 @@ func (k *Keyspace) loadUint(key []byte) (uint64, error) {
 		return 0, fmt.Errorf("keyspace: corrupt system record %q: %d bytes", key, len(v))
 	}
 	return binary.BigEndian.Uint64(v), nil
+}
+
+// loadKeyHi sets the RandomKey hint of every db to the number of its last
+// key. This is the one backward seek per db (RandomKey itself only moves
+// forward), paid once at Open.
+func (k *Keyspace) loadKeyHi() error {
+	lower := []byte{kindMeta}
+	it, err := k.eng.NewIter(engine.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
+	if err != nil {
+		return fmt.Errorf("keyspace: iterate keys: %w", err)
+	}
+	for db := 0; db < k.numDBs; db++ {
+		p := metaPrefix(db)
+		if it.SeekLT(prefixEnd(p)) && bytes.HasPrefix(it.Key(), p) {
+			k.keyHi[db].Store(keyNumber(it.Key()[len(p):]))
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("keyspace: iterate keys: %w", err)
+	}
+	return nil
+}
+
+// raiseKeyHi records that key now exists in db (writer, new keys only).
+func (k *Keyspace) raiseKeyHi(db int, key []byte) {
+	n, h := keyNumber(key), &k.keyHi[db]
+	for {
+		cur := h.Load()
+		if n <= cur || h.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
+// lowerKeyHi records that no key of db has a number above n.
+func (k *Keyspace) lowerKeyHi(db int, n uint64) {
+	h := &k.keyHi[db]
+	for {
+		cur := h.Load()
+		if n >= cur || h.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }
 
 // Databases returns the number of logical databases.

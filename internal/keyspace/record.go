@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -76,10 +77,17 @@ func (t *Tx) getLive(db int, key []byte, now int64) (Meta, bool, error) {
 	return m, true, nil
 }
 
-// loadForWrite is getLive for write paths: a key found expired is deleted
-// first (as Redis's lookupKeyWrite does), so the caller sees it missing
-// and the counters stay exact.
-func (t *Tx) loadForWrite(db int, key []byte, now int64) (Meta, bool, error) {
+// lookupForWrite is getLive for write operations, and the one way they
+// look a key up: a key found expired is removed first (meta record, expiry
+// index entry, counters, garbage marker), as Redis's lookupKeyWrite does,
+// so the caller sees it missing and DBSIZE drops at once.
+//
+// The removal does not depend on what the operation does next: it stands
+// even if the command then fails and its transaction is discarded. That
+// is the transaction layer's job: the key is recorded in t.expired and
+// Tx.Discard removes it again after the rollback (redoExpired). A root
+// group records nothing: it is only ever discarded whole.
+func (t *Tx) lookupForWrite(db int, key []byte, now int64) (Meta, bool, error) {
 	t.mustWrite()
 	m, ok, err := t.lookupMeta(db, key)
 	if err != nil || !ok {
@@ -87,6 +95,9 @@ func (t *Tx) loadForWrite(db int, key []byte, now int64) (Meta, bool, error) {
 	}
 	if !live(&m, now) {
 		t.removeKey(db, key, &m)
+		if t.parent != nil {
+			t.expired = append(t.expired, expiredKey{db: db, now: now, key: bytes.Clone(key)})
+		}
 		return Meta{}, false, nil
 	}
 	return m, true, nil
@@ -110,6 +121,7 @@ func (t *Tx) putMeta(db int, key []byte, old, m *Meta) {
 	t.mustWrite()
 	if old == nil {
 		t.count(db, 1, 0)
+		t.ks.raiseKeyHi(db, key)
 	} else {
 		if old.Version != 0 && old.Version != m.Version {
 			t.markGarbage(db, key, old.Version)

@@ -79,6 +79,47 @@ func (t *Tx) GetMeta(db int, key []byte, now int64) (Meta, bool, error) {
 	return t.getLive(db, key, now)
 }
 
+// GetMetaForWrite is GetMeta for write commands: the lookup of a key
+// that the command may then write, or whose existence decides what it
+// writes (MSETNX). A key found expired is removed, and stays removed even
+// if the command then fails (see lookupForWrite). Write transactions only.
+func (t *Tx) GetMetaForWrite(db int, key []byte, now int64) (Meta, bool, error) {
+	return t.lookupForWrite(db, key, now)
+}
+
+// GetStringForWrite is GetString for write commands (GETEX, INCR, BITOP
+// sources…): a key found expired is removed, and stays removed even if the
+// command then fails (see lookupForWrite). Write transactions only.
+func (t *Tx) GetStringForWrite(db int, key []byte, now int64) (val []byte, ok bool, err error) {
+	m, ok, err := t.lookupForWrite(db, key, now)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if m.Type != TypeString {
+		return nil, false, ErrWrongType
+	}
+	val, err = t.readString(db, key, &m, 0, m.Len)
+	return val, err == nil, err
+}
+
+// GetDel returns the value of the string at key and deletes the key
+// (GETDEL). ok is false when the key does not exist (an expired key is
+// removed); ErrWrongType, and no deletion, when it holds another type.
+func (t *Tx) GetDel(db int, key []byte, now int64) (val []byte, ok bool, err error) {
+	m, ok, err := t.lookupForWrite(db, key, now)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if m.Type != TypeString {
+		return nil, false, ErrWrongType
+	}
+	if val, err = t.readString(db, key, &m, 0, m.Len); err != nil {
+		return nil, false, err
+	}
+	t.removeKey(db, key, &m)
+	return val, true, nil
+}
+
 // ReadString returns bytes [off, off+n) of the string whose meta record m
 // was just read by GetMeta in this transaction, clipped to its length.
 func (t *Tx) ReadString(db int, key []byte, m *Meta, off, n int64) ([]byte, error) {
@@ -124,7 +165,7 @@ func (t *Tx) GetRange(db int, key []byte, start, end, now int64) ([]byte, error)
 // opts. See SetOptions and SetResult.
 func (t *Tx) SetString(db int, key, val []byte, now int64, opts SetOptions) (SetResult, error) {
 	var res SetResult
-	old, found, err := t.loadForWrite(db, key, now)
+	old, found, err := t.lookupForWrite(db, key, now)
 	if err != nil {
 		return res, err
 	}
@@ -177,7 +218,7 @@ func (t *Tx) writeString(db int, key []byte, old *Meta, val []byte, at int64) {
 // writes nothing and returns the current length. The result may not be
 // longer than maxLen (ErrStringTooLong). The expiry is kept.
 func (t *Tx) SetRange(db int, key []byte, offset int64, val []byte, now, maxLen int64) (int64, error) {
-	old, found, err := t.loadForWrite(db, key, now)
+	old, found, err := t.lookupForWrite(db, key, now)
 	if err != nil {
 		return 0, err
 	}
@@ -204,7 +245,7 @@ func (t *Tx) SetRange(db int, key []byte, offset int64, val []byte, now, maxLen 
 // returns the new length (APPEND). The result may not be longer than maxLen
 // (ErrStringTooLong). The expiry is kept.
 func (t *Tx) Append(db int, key, val []byte, now, maxLen int64) (int64, error) {
-	old, found, err := t.loadForWrite(db, key, now)
+	old, found, err := t.lookupForWrite(db, key, now)
 	if err != nil {
 		return 0, err
 	}
@@ -251,7 +292,7 @@ func (t *Tx) SetBit(db int, key []byte, offset int64, on bool, now int64) (int, 
 	if offset>>3 >= MaxStringLen {
 		return 0, ErrStringTooLong
 	}
-	old, found, err := t.loadForWrite(db, key, now)
+	old, found, err := t.lookupForWrite(db, key, now)
 	if err != nil {
 		return 0, err
 	}

@@ -25,7 +25,8 @@ var ErrStaleRead = errors.New("keyspace: read view changed during the command; r
 //
 // Write transactions. Keyspace.BeginGroup returns the root of a commit
 // group, owned by the single applier. Requests run in children (Begin),
-// whose writes are merged into the parent (Merge) or undone (Discard);
+// whose writes are merged into the parent (Merge) or undone (Discard,
+// which keeps only the removal of expired keys that write operations met);
 // Commit writes the whole group as one engine batch. All transactions of a
 // group share one engine.Overlay, and a child is a savepoint in it, so a
 // child costs no buffer of its own and Merge is O(1). A Tx has at most one
@@ -63,6 +64,13 @@ type Tx struct {
 	delta counters // key/expire count changes not yet merged up
 	done  bool
 
+	// expired lists the expired keys this write transaction (or a child
+	// it merged or discarded) removed because a write operation met them
+	// (lookupForWrite). Discard performs those removals again after
+	// rolling the transaction back (see redoExpired). Kept by children
+	// only: nothing undoes a root's writes but dropping the whole group.
+	expired []expiredKey
+
 	// kbuf and vbuf are scratch buffers for keys and values handed to
 	// the engine or overlay, which copy what they keep; they start in
 	// kscratch and vscratch so short ones need no allocation.
@@ -86,6 +94,14 @@ type readView struct {
 	stale      bool
 	// spare is a finished child kept for the next Begin.
 	spare *Tx
+}
+
+// expiredKey is an expired key that a write operation met and removed: the
+// database, the key, and the request time at which it was expired.
+type expiredKey struct {
+	db  int
+	now int64
+	key []byte
 }
 
 // counters are per-database key and expiring-key counts.
@@ -218,27 +234,75 @@ func (t *Tx) Merge() {
 	t.settle()
 	if t.ov != nil {
 		t.ov.Release(t.sp)
-		if t.delta.dirty {
-			p := t.parent
-			p.ensureCounters()
-			p.delta.add(&t.delta)
-		}
+		t.passUp()
 	}
 	t.recycle()
 }
 
 // Discard drops a child's writes, or closes a read Tx, or discards an
 // uncommitted root group.
+//
+// One kind of write outlives the Discard of a write child: the removal of
+// an expired key that a write operation met (lookupForWrite). Like Redis,
+// which deletes such a key in lookupKeyWrite before the command can fail,
+// the removal stands even if the command then fails: after the rollback,
+// Discard performs it again in the parent (redoExpired), so the parent is
+// exactly as if the child had done nothing but that.
 func (t *Tx) Discard() {
 	if t.done {
 		return
 	}
-	t.done = true
+	// t.done is set last: redoExpired still writes through t.
 	t.settle()
 	if t.ov != nil && t.parent != nil {
 		t.ov.Rollback(t.sp)
+		t.delta.reset()
+		if len(t.expired) > 0 {
+			t.redoExpired()
+		}
+		t.passUp()
 	}
+	t.done = true
 	t.recycle()
+}
+
+// passUp hands what a finished write child leaves to its parent: its
+// counter changes and its list of expired-key removals (which the parent
+// needs to redo them if it is discarded in turn; a root never is).
+func (t *Tx) passUp() {
+	p := t.parent
+	if t.delta.dirty {
+		p.ensureCounters()
+		p.delta.add(&t.delta)
+	}
+	if len(t.expired) > 0 && p.parent != nil {
+		p.expired = append(p.expired, t.expired...)
+	}
+}
+
+// redoExpired removes again the expired keys t removed, which Rollback
+// has just put back: t's savepoint is closed, so the writes land in the
+// parent's (and t.delta, reset by the caller, collects the counter
+// changes for passUp). A key is removed only if it is there and expired at
+// the time of the operation that met it: otherwise the removal was already
+// redone (a key met twice), or the parent holds the key in another state
+// than the one met (a record handed up by a merged child, which met a
+// value written earlier in t). removeKey keeps the counters, the expiry
+// index and the garbage marker exact, as for any removal.
+//
+// It runs on t's own scratch buffers because Discard may be called from
+// the parent's settle, in the middle of a parent method using the
+// parent's. A read error leaves that key for active expiry, as before a
+// write met it: nothing is half-written.
+func (t *Tx) redoExpired() {
+	for i := range t.expired {
+		e := &t.expired[i]
+		m, ok, err := t.lookupMeta(e.db, e.key)
+		if err != nil || !ok || live(&m, e.now) {
+			continue
+		}
+		t.removeKey(e.db, e.key, &m)
+	}
 }
 
 // recycle releases what a finished transaction holds and keeps it for
@@ -249,6 +313,8 @@ func (t *Tx) recycle() {
 		p.child = nil
 	}
 	t.delta.reset()
+	clear(t.expired)
+	t.expired = t.expired[:0]
 	if t.kbuf != nil {
 		t.kbuf = t.kbuf[:0]
 	}

@@ -448,7 +448,6 @@ func TestKeyLazyExpiry(t *testing.T) {
 // key delete it first"), so DBSIZE and INFO keyspace drop without waiting
 // for active expiry. Their replies are checked in TestKeyLazyExpiry.
 func TestKeyExpiredKeyRemovedByWrites(t *testing.T) {
-	t.Skip("BUG: GETDEL, GETEX and RENAME/RENAMENX on an expired key leave it counted in DBSIZE/INFO keyspace until active expiry (Redis removes it at once)")
 	forEachServer(t, func(t *testing.T, p *proc, c *redis.Client) {
 		ctx := ctxT(t)
 		setExpireInterval(t, c, "1h")
