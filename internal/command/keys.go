@@ -306,14 +306,7 @@ func cmdScan(c *Ctx) {
 // RANDOMKEY
 func cmdRandomKey(c *Ctx) {
 	k, ok, err := c.Tx.RandomKey(c.DB, c.Now, rand.Uint64())
-	switch {
-	case err != nil:
-		replyErr(c, err)
-	case !ok:
-		c.Out.WriteNull()
-	default:
-		c.Out.WriteBulk(k)
-	}
+	replyOptionalBulk(c, k, ok, err)
 }
 
 // RENAME key newkey, RENAMENX key newkey

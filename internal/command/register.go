@@ -135,3 +135,16 @@ func writeFlag(c *Ctx, b bool) {
 		c.Out.WriteInt(0)
 	}
 }
+
+// replyOptionalBulk answers a lookup: the error if there is one, else a null
+// for a missing value, else the value as a bulk string.
+func replyOptionalBulk(c *Ctx, v []byte, ok bool, err error) {
+	switch {
+	case err != nil:
+		replyErr(c, err)
+	case !ok:
+		c.Out.WriteNull()
+	default:
+		c.Out.WriteBulk(v)
+	}
+}

@@ -110,14 +110,7 @@ func bitmapCommands() []*Command {
 // GET key
 func cmdGet(c *Ctx) {
 	v, ok, err := c.Tx.GetString(c.DB, c.Args[1], c.Now)
-	switch {
-	case err != nil:
-		replyErr(c, err)
-	case !ok:
-		c.Out.WriteNull()
-	default:
-		c.Out.WriteBulk(v)
-	}
+	replyOptionalBulk(c, v, ok, err)
 }
 
 // Flags of SET and GETEX options (parseExtendedStringArgumentsOrReply).
@@ -279,14 +272,7 @@ func cmdGetSet(c *Ctx) {
 // GETDEL key
 func cmdGetDel(c *Ctx) {
 	v, ok, err := c.Tx.GetDel(c.DB, c.Args[1], c.Now)
-	switch {
-	case err != nil:
-		replyErr(c, err)
-	case !ok:
-		c.Out.WriteNull()
-	default:
-		c.Out.WriteBulk(v)
-	}
+	replyOptionalBulk(c, v, ok, err)
 }
 
 // GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]
