@@ -61,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, stop, cfg, logger, level); err != nil {
+	if err := serve(ctx, stop, args, cfg, logger, level); err != nil {
 		logger.Error("kiwi stopped with an error", "err", err)
 		return 1
 	}
@@ -77,7 +77,7 @@ func newLogger(format string, level *slog.LevelVar, w io.Writer) *slog.Logger {
 }
 
 // serve opens the storage stack and the server and runs until ctx is done.
-func serve(ctx context.Context, stop func(), cfg *config.Config, logger *slog.Logger, level *slog.LevelVar) (err error) {
+func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, logger *slog.Logger, level *slog.LevelVar) (err error) {
 	netLog := logger.With("runtime", "network")
 	storeLog := logger.With("runtime", "storage")
 
@@ -139,6 +139,8 @@ func serve(ctx context.Context, stop func(), cfg *config.Config, logger *slog.Lo
 	if err != nil {
 		return err
 	}
+	stopReload := watchReload(args, srv, logger)
+	defer stopReload()
 	logger.Info("kiwi ready", "version", server.Version, "addr", ln.Addr().String(),
 		"engine", eng.Name(), "mode", cfg.Runtime.Mode, "pid", os.Getpid())
 

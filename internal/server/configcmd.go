@@ -75,13 +75,26 @@ func (s *Server) SetConfig(pairs [][2]string) error {
 		return err
 	}
 	s.cfg.Store(next)
-	s.applyLive(old, next)
+	s.applyLive(old, next, "CONFIG SET")
 	return nil
+}
+
+// ReplaceConfig installs a whole new, valid configuration (a reload of the
+// file) and applies its live options. Restart-only options must be left as
+// they are running (config.Config.MergeLive does that). by names the cause
+// in the log.
+func (s *Server) ReplaceConfig(next *config.Config, by string) {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	old := s.Config()
+	next = next.Clone()
+	s.cfg.Store(next)
+	s.applyLive(old, next, by)
 }
 
 // applyLive makes the network runtime follow a configuration change and
 // forwards it to the owner's hook for the storage side.
-func (s *Server) applyLive(old, next *config.Config) {
+func (s *Server) applyLive(old, next *config.Config, by string) {
 	s.slots.Resize(networkSlots(next))
 	if s.logLevel != nil && old.Log.Level != next.Log.Level {
 		s.logLevel.Set(config.SlogLevel(next.Log.Level))
@@ -89,7 +102,7 @@ func (s *Server) applyLive(old, next *config.Config) {
 	if s.onConfig != nil {
 		s.onConfig(old, next)
 	}
-	s.log.Info("configuration changed", "by", "CONFIG SET")
+	s.log.Info("configuration changed", "by", by)
 }
 
 func configHelp(c *client, _ [][]byte) {
