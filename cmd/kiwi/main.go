@@ -24,6 +24,7 @@ import (
 	"github.com/kiwidb/kiwi/internal/engine"
 	"github.com/kiwidb/kiwi/internal/engines"
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/metrics"
 	"github.com/kiwidb/kiwi/internal/server"
 	"github.com/kiwidb/kiwi/internal/storage"
 )
@@ -122,6 +123,7 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 		}
 	}()
 
+	mets := metrics.New()
 	srv, err := server.New(cfg, server.Deps{
 		Keyspace: ks,
 		Executor: exec,
@@ -131,6 +133,7 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 		OnConfigChange: func(_, next *config.Config) {
 			exec.Reconfigure(storageConfig(next))
 		},
+		CommandObserver: mets.CommandObserver,
 	})
 	if err != nil {
 		return err
@@ -139,6 +142,16 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 	if err != nil {
 		return err
 	}
+	stopAdmin, err := startAdmin(cfg, mets, srv, exec, eng, logger)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer func() {
+		actx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		err = errors.Join(err, stopAdmin(actx))
+	}()
 	stopReload := watchReload(args, srv, logger)
 	defer stopReload()
 	logger.Info("kiwi ready", "version", server.Version, "addr", ln.Addr().String(),

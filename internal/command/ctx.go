@@ -74,6 +74,9 @@ func (c *Ctx) Failed() bool { return c.failed }
 type Call struct {
 	Cmd  *Command
 	Args [][]byte
+	// Failed is set when the call's reply is an error (per-command error
+	// counters read it after the batch ran).
+	Failed bool
 }
 
 // Batch is a run of consecutive storage commands from one connection. It is
@@ -143,6 +146,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 		if err := child.Pin(); err != nil {
 			child.Discard()
 			b.Errors++
+			call.Failed = true
 			b.Out.WriteError("ERR " + err.Error())
 			return false
 		}
@@ -163,6 +167,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 				return
 			}
 			b.Errors++
+			call.Failed = true
 			b.Out.WriteError(fmt.Sprintf("ERR internal error in '%s': %v", call.Cmd.Name, r))
 			if b.Logger != nil {
 				b.Logger.Error("command panicked", "command", call.Cmd.Name, "panic", r, "stack", string(debug.Stack()))
@@ -177,6 +182,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 		return true
 	case c.failed:
 		b.Errors++
+		call.Failed = true
 		child.Discard()
 	default:
 		child.Merge()
@@ -192,7 +198,8 @@ func (b *Batch) FailAll(msg string) {
 	if b.ran {
 		b.Out.Truncate(b.start)
 	}
-	for range b.Calls {
+	for i := range b.Calls {
+		b.Calls[i].Failed = true
 		b.Out.WriteError(msg)
 	}
 	b.Errors = len(b.Calls)

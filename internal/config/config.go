@@ -51,6 +51,8 @@ type Config struct {
 	Runtime RuntimeConfig
 	// Log holds the [log] section.
 	Log LogConfig
+	// Metrics holds the [metrics] section.
+	Metrics MetricsConfig
 }
 
 // CompatConfig holds options Redis has and Redis tools query (CONFIG GET
@@ -124,6 +126,13 @@ type LogConfig struct {
 	Level string
 	// Format is "text" or "json" (log.format). Restart-only.
 	Format string
+}
+
+// MetricsConfig is the [metrics] section: the HTTP admin listener.
+type MetricsConfig struct {
+	// Addr is the host:port of the HTTP admin listener serving /metrics,
+	// /healthz and /readyz; "" disables it (metrics.addr). Restart-only.
+	Addr string
 }
 
 // Default returns a new Config holding the default of every option. It is

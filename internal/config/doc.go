@@ -14,7 +14,7 @@
 //
 // Options that Redis also has keep Redis's names at the top level (port,
 // maxclients, proto-max-bulk-len …); Kiwi's own options live in the
-// sections [storage], [runtime] and [log] and are named with dots
+// sections [storage], [runtime], [log] and [metrics] and are named with dots
 // (storage.engine, runtime.mode). A few Redis options that tools query
 // (save, appendonly) are compatibility options: accepted, remembered and
 // reported, with no effect.

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -179,6 +181,14 @@ var options = []*option{
 		help: "Log line format: text (key=value) or json.",
 		ref:  func(c *Config) any { return &c.Log.Format },
 	},
+
+	// [metrics]
+	{
+		name: "metrics.addr", kind: kindString, def: "127.0.0.1:9379",
+		help:  "host:port of the HTTP admin listener (/metrics, /healthz, /readyz); port 0 picks a free port; empty disables it.",
+		ref:   func(c *Config) any { return &c.Metrics.Addr },
+		valid: checkListenAddr, rule: "empty or host:port",
+	},
 }
 
 // constraints are the rules between options. Each names the options it
@@ -200,7 +210,7 @@ var constraints = []constraint{
 var (
 	// byName maps a lower-case option name to its option.
 	byName = map[string]*option{}
-	// sections is the set of section names ("storage", "runtime", "log").
+	// sections is the set of section names ("storage", "runtime", "log", "metrics").
 	sections = map[string]bool{}
 	// defaults is the Config holding every default; Default copies it.
 	defaults Config
@@ -431,6 +441,19 @@ func checkNonEmpty(s string) bool { return s != "" }
 
 // checkHost accepts one non-empty address without spaces; net.Listen
 // reports an address that does not resolve.
+// checkListenAddr accepts "" (disabled) or a host:port with a numeric port.
+func checkListenAddr(s string) bool {
+	if s == "" {
+		return true
+	}
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
 func checkHost(s string) bool {
 	return s != "" && strings.IndexFunc(s, unicode.IsSpace) < 0
 }

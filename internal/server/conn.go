@@ -37,10 +37,14 @@ type client struct {
 	raddr   string
 	laddr   string
 
-	rd     *resp.Reader
-	out    *resp.Writer
-	cmds   [][][]byte
-	job    storageJob
+	rd   *resp.Reader
+	out  *resp.Writer
+	cmds [][][]byte
+	job  storageJob
+	// jobStats are the counters of job.batch.Calls, index for index.
+	jobStats []*cmdStat
+	// errs counts the error replies this connection wrote (replyError).
+	errs   uint64
 	authed bool
 	quit   bool // close after the pending replies are written
 	// inputSeen is the reader's byte count already added to the stats.
@@ -167,26 +171,35 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 	c.lastActive.Store(time.Now().UnixNano())
 	batch := &c.job.batch
 	batch.Reset()
+	c.jobStats = c.jobStats[:0]
 	for _, args := range cmds {
 		c.s.stats.commands.Add(1)
 		cmd := c.s.table.Lookup(args[0])
+		st := c.s.cmdStat(cmd)
+		st.calls.Add(1)
 		switch {
 		case cmd == nil:
 			c.runStorage(cfg)
 			c.replyError(unknownCommand(args))
+			st.observe(-1, true)
 		case !cmd.CheckArity(len(args)):
 			c.runStorage(cfg)
 			c.replyError(command.WrongArgs(cmd.Name))
+			st.observe(-1, true)
 		case !c.authed && cmd.Flags&command.NoAuth == 0:
 			c.runStorage(cfg)
 			c.replyError("NOAUTH Authentication required.")
+			st.observe(-1, true)
 		case cmd.Run == nil:
 			c.runStorage(cfg)
 			c.setLastCmd(cmd.Name)
+			errs, start := c.errs, time.Now()
 			c.s.netCmds[cmd.Name](c, args)
+			st.observe(time.Since(start).Seconds(), c.errs != errs)
 		default:
 			c.setLastCmd(cmd.Name)
 			batch.Calls = append(batch.Calls, command.Call{Cmd: cmd, Args: args})
+			c.jobStats = append(c.jobStats, st)
 		}
 		if c.quit {
 			break
@@ -202,6 +215,7 @@ func (c *client) setLastCmd(name string) {
 }
 
 func (c *client) replyError(msg string) {
+	c.errs++
 	c.s.stats.errorReplies.Add(1)
 	c.out.WriteError(msg)
 }
@@ -232,6 +246,14 @@ func (c *client) runStorage(cfg *config.Config) {
 		b.FailAll(storageErrorReply(err))
 	}
 	c.s.stats.errorReplies.Add(int64(b.Errors))
+	// Every command of the request waited for the whole request: that is
+	// the latency its client saw (from the network runtime's side).
+	elapsed := time.Since(now).Seconds()
+	for i, st := range c.jobStats {
+		st.observe(elapsed, b.Calls[i].Failed)
+	}
+	clear(c.jobStats)
+	c.jobStats = c.jobStats[:0]
 	b.Reset()
 }
 

@@ -44,6 +44,10 @@ type Deps struct {
 	// configuration, to apply the live options the server does not own
 	// (storage runtime tuning). It runs under the CONFIG SET lock.
 	OnConfigChange func(old, next *config.Config)
+	// CommandObserver, when set, is called once per command name (and
+	// OtherCommand) in New and returns where that command's latency
+	// samples go.
+	CommandObserver func(command string) Observer
 }
 
 // Server is the network runtime.
@@ -72,6 +76,14 @@ type Server struct {
 	acceptWG sync.WaitGroup
 
 	stats serverStats
+	// serving is true while the accept loop runs.
+	serving atomic.Bool
+	// cmdStats maps each command of the table to its counters; cmdList
+	// holds them all (and otherStat) sorted by name. Built in New, then
+	// only read.
+	cmdStats  map[*command.Command]*cmdStat
+	cmdList   []*cmdStat
+	otherStat *cmdStat
 }
 
 // serverStats are the counters INFO stats reports.
@@ -109,6 +121,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.cfg.Store(cfg.Clone())
 	command.Register(s.table)
 	s.registerNetworkCommands()
+	s.initCommandStats(deps.CommandObserver)
 	return s, nil
 }
 
@@ -139,8 +152,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.ln = ln
 	s.acceptWG.Add(1)
+	s.serving.Store(true)
 	s.mu.Unlock()
 	defer s.acceptWG.Done()
+	defer s.serving.Store(false)
 
 	s.log.Info("accepting connections", "addr", ln.Addr().String())
 	var backoff time.Duration

@@ -73,11 +73,13 @@ type proc struct {
 	t    testing.TB
 	cmd  *exec.Cmd
 	Addr string
-	Dir  string
-	args []string
-	log  *syncBuffer
-	done chan struct{}
-	err  error
+	// AdminAddr is the HTTP admin listener's address ("" when disabled).
+	AdminAddr string
+	Dir       string
+	args      []string
+	log       *syncBuffer
+	done      chan struct{}
+	err       error
 }
 
 // syncBuffer collects a process's output for the test log.
@@ -98,7 +100,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var readyAddr = regexp.MustCompile(`kiwi ready.* addr=(\S+)`)
+var (
+	readyAddr = regexp.MustCompile(`kiwi ready.* addr=(\S+)`)
+	adminAddr = regexp.MustCompile(`admin listening.* addr=(\S+)`)
+)
+
+// baseArgs are the options every test server starts with: loopback only,
+// kernel-picked ports (RESP and admin), info logs.
+func baseArgs() []string {
+	return []string{"--bind", "127.0.0.1", "--port", "0", "--metrics.addr", "127.0.0.1:0", "--log.level", "info"}
+}
 
 // startKiwi starts a server with a fresh data dir (unless --dir is given in
 // args) and waits until it is ready. The process is stopped at cleanup.
@@ -114,7 +125,7 @@ func startKiwi(t testing.TB, args ...string) *proc {
 		dir = t.TempDir()
 		args = append([]string{"--dir", dir}, args...)
 	}
-	full := append([]string{"--bind", "127.0.0.1", "--port", "0", "--log.level", "info"}, args...)
+	full := append(baseArgs(), args...)
 	p := &proc{t: t, Dir: dir, args: args, log: &syncBuffer{}}
 	p.start(full)
 	t.Cleanup(func() {
@@ -146,6 +157,9 @@ func (p *proc) start(args []string) {
 		for sc.Scan() {
 			line := sc.Text()
 			p.log.Write([]byte(line + "\n"))
+			if m := adminAddr.FindStringSubmatch(line); m != nil && !sent {
+				p.AdminAddr = m[1]
+			}
 			if m := readyAddr.FindStringSubmatch(line); m != nil && !sent {
 				ready <- m[1]
 				sent = true
@@ -192,7 +206,7 @@ func (p *proc) Kill() {
 func (p *proc) Restart() {
 	p.t.Helper()
 	p.Stop()
-	full := append([]string{"--bind", "127.0.0.1", "--port", "0", "--log.level", "info"}, p.args...)
+	full := append(baseArgs(), p.args...)
 	p.start(full)
 }
 
@@ -263,7 +277,7 @@ func shared(t *testing.T, eng, mode string) *proc {
 	}
 	p := &proc{t: t, Dir: mustTempDir(t), log: &syncBuffer{}}
 	p.args = []string{"--dir", p.Dir, "--storage.engine", eng, "--runtime.mode", mode}
-	p.start(append([]string{"--bind", "127.0.0.1", "--port", "0", "--log.level", "info"}, p.args...))
+	p.start(append(baseArgs(), p.args...))
 	servers.m[key] = p
 	return p
 }

@@ -1047,7 +1047,7 @@ func TestKeyDataSurvivesRestart(t *testing.T) {
 				c.Rename(ctx, "renamed", "renamed2"),
 			)
 			p.Kill()
-			p.start(append([]string{"--bind", "127.0.0.1", "--port", "0"}, p.args...))
+			p.start(append(baseArgs(), p.args...))
 			c = p.Client(t)
 			keys, err := c.Keys(ctx, "*").Result()
 			if err != nil {

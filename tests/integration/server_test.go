@@ -507,7 +507,7 @@ func TestPersistence(t *testing.T) {
 				}
 				wg.Wait()
 				p.Kill()
-				p.start(append([]string{"--bind", "127.0.0.1", "--port", "0"}, p.args...))
+				p.start(append(baseArgs(), p.args...))
 				c = p.Client(t)
 				for _, keys := range acked {
 					for _, k := range keys {

@@ -1,0 +1,110 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kiwidb/kiwi/internal/engine"
+	"github.com/kiwidb/kiwi/internal/server"
+	"github.com/kiwidb/kiwi/internal/slots"
+	"github.com/kiwidb/kiwi/internal/storage"
+)
+
+type fakeServer struct{ s server.Stats }
+
+func (f *fakeServer) Stats() server.Stats { return f.s }
+
+type fakeStorage struct{ s storage.Stats }
+
+func (f *fakeStorage) Stats() storage.Stats { return f.s }
+
+type fakeEngine struct{ s engine.Stats }
+
+func (f *fakeEngine) Name() string        { return "pebble" }
+func (f *fakeEngine) Stats() engine.Stats { return f.s }
+
+func TestCollector(t *testing.T) {
+	m := New()
+	srv := &fakeServer{server.Stats{
+		Serving: true, ConnectedClients: 3, ConnectionsAccepted: 10, ConnectionsRejected: 2,
+		Slots:      slots.Stats{Size: 8, InUse: 1, Waiting: 4, Waited: 5, WaitTime: 2 * time.Second},
+		PerCommand: []server.CommandStats{{Name: "get", Calls: 7, Errors: 1}, {Name: "set", Calls: 9}},
+	}}
+	st := &fakeStorage{storage.Stats{Completed: 20, Failed: 5, TimedOut: 2, Busy: 1, Groups: 4, GroupedJobs: 12,
+		Backpressure: 3, BackpressureTime: time.Second, QueueCap: 100, Workers: 4, WorkersBusy: 2}}
+	st.s.Queued[1][1] = 6
+	eng := &fakeEngine{engine.Stats{DiskUsageBytes: 4096, L0Files: 2, WriteStalls: 1}}
+	m.SetSources(Sources{Server: srv, Storage: st, Engine: eng})
+	m.CommandObserver("get").Observe(0.001)
+
+	want := `
+# HELP kiwi_commands_total Commands received, by command (unknown commands: other).
+# TYPE kiwi_commands_total counter
+kiwi_commands_total{command="get"} 7
+kiwi_commands_total{command="set"} 9
+# HELP kiwi_command_errors_total Commands answered with an error reply, by command.
+# TYPE kiwi_command_errors_total counter
+kiwi_command_errors_total{command="get"} 1
+kiwi_command_errors_total{command="set"} 0
+# HELP kiwi_connections Open client connections.
+# TYPE kiwi_connections gauge
+kiwi_connections 3
+# HELP kiwi_connections_rejected_total Client connections refused because maxclients was reached.
+# TYPE kiwi_connections_rejected_total counter
+kiwi_connections_rejected_total 2
+# HELP kiwi_network_queue_length Connections waiting for a network-stage slot.
+# TYPE kiwi_network_queue_length gauge
+kiwi_network_queue_length 4
+# HELP kiwi_storage_backpressure_seconds_total Total time submitters spent blocked on a full MessageChannel.
+# TYPE kiwi_storage_backpressure_seconds_total counter
+kiwi_storage_backpressure_seconds_total 1
+# HELP kiwi_engine_write_stalls_total Write stalls.
+# TYPE kiwi_engine_write_stalls_total counter
+kiwi_engine_write_stalls_total{engine="pebble"} 1
+`
+	names := []string{"kiwi_commands_total", "kiwi_command_errors_total", "kiwi_connections",
+		"kiwi_connections_rejected_total", "kiwi_network_queue_length",
+		"kiwi_storage_backpressure_seconds_total", "kiwi_engine_write_stalls_total"}
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, mf := range mfs {
+		found[mf.GetName()] = true
+	}
+	for _, n := range []string{"go_goroutines", "process_cpu_seconds_total", "kiwi_command_duration_seconds",
+		"kiwi_storage_queue_depth", "kiwi_storage_jobs_total", "kiwi_engine_disk_usage_bytes", "kiwi_runtime_up"} {
+		if !found[n] {
+			t.Errorf("metric %s not gathered", n)
+		}
+	}
+	if n := testutil.CollectAndCount(m.snapshot, "kiwi_storage_queue_depth"); n != 6 {
+		t.Errorf("queue depth series = %d, want 6 (2 lanes x 3 priorities)", n)
+	}
+
+	// Counters follow the sources' cumulative numbers.
+	srv.s.PerCommand[1].Calls = 19
+	want = `
+# HELP kiwi_commands_total Commands received, by command (unknown commands: other).
+# TYPE kiwi_commands_total counter
+kiwi_commands_total{command="get"} 7
+kiwi_commands_total{command="set"} 19
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "kiwi_commands_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoSources(t *testing.T) {
+	if _, err := New().Registry().Gather(); err != nil {
+		t.Fatal(err)
+	}
+}
