@@ -82,27 +82,18 @@ func keyCommands() []*Command {
 }
 
 // DEL key [key ...], UNLINK key [key ...]
-func cmdDel(c *Ctx) {
-	var n int64
-	for _, k := range c.Args[1:] {
-		ok, err := c.Tx.Delete(c.DB, k, c.Now)
-		if err != nil {
-			replyErr(c, err)
-			return
-		}
-		if ok {
-			n++
-		}
-	}
-	c.Out.WriteInt(n)
-}
+func cmdDel(c *Ctx) { countKeys(c, c.Tx.Delete) }
 
 // EXISTS key [key ...], TOUCH key [key ...] (a repeated key counts each
 // time; there is no access time to update).
-func cmdExists(c *Ctx) {
+func cmdExists(c *Ctx) { countKeys(c, c.Tx.Exists) }
+
+// countKeys applies op to every key argument and replies with how many
+// times it reported true, or with the first error.
+func countKeys(c *Ctx, op func(db int, key []byte, now int64) (bool, error)) {
 	var n int64
 	for _, k := range c.Args[1:] {
-		ok, err := c.Tx.Exists(c.DB, k, c.Now)
+		ok, err := op(c.DB, k, c.Now)
 		if err != nil {
 			replyErr(c, err)
 			return
