@@ -173,7 +173,6 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 	batch.Reset()
 	c.jobStats = c.jobStats[:0]
 	for _, args := range cmds {
-		c.s.stats.commands.Add(1)
 		cmd := c.s.table.Lookup(args[0])
 		st := c.s.cmdStat(cmd)
 		st.calls.Add(1)

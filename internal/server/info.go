@@ -109,7 +109,7 @@ func (s *Server) infoClients(sb *strings.Builder) {
 func (s *Server) infoStats(sb *strings.Builder) {
 	st := &s.stats
 	field(sb, "total_connections_received", st.connsReceived.Load())
-	field(sb, "total_commands_processed", st.commands.Load())
+	field(sb, "total_commands_processed", s.totalCommands())
 	field(sb, "total_net_input_bytes", st.netInput.Load())
 	field(sb, "total_net_output_bytes", st.netOutput.Load())
 	field(sb, "rejected_connections", st.connsRejected.Load())

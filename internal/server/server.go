@@ -90,7 +90,6 @@ type Server struct {
 type serverStats struct {
 	connsReceived atomic.Int64
 	connsRejected atomic.Int64
-	commands      atomic.Int64
 	netInput      atomic.Int64
 	netOutput     atomic.Int64
 	errorReplies  atomic.Int64

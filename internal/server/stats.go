@@ -87,7 +87,7 @@ func (s *Server) Stats() Stats {
 		Serving:             s.serving.Load(),
 		ConnectionsAccepted: uint64(s.stats.connsReceived.Load()),
 		ConnectionsRejected: uint64(s.stats.connsRejected.Load()),
-		Commands:            uint64(s.stats.commands.Load()),
+		Commands:            s.totalCommands(),
 		ErrorReplies:        uint64(s.stats.errorReplies.Load()),
 		NetInputBytes:       uint64(s.stats.netInput.Load()),
 		NetOutputBytes:      uint64(s.stats.netOutput.Load()),
@@ -127,6 +127,16 @@ func (s *Server) initCommandStats(newObserver func(command string) Observer) {
 }
 
 // cmdStat returns the counters of cmd (nil: an unknown command).
+// totalCommands is the number of commands received: the sum of the
+// per-command call counts (unknown commands are counted as "other").
+func (s *Server) totalCommands() uint64 {
+	var n uint64
+	for _, cs := range s.cmdList {
+		n += cs.calls.Load()
+	}
+	return n
+}
+
 func (s *Server) cmdStat(cmd *command.Command) *cmdStat {
 	if cmd == nil {
 		return s.otherStat
