@@ -254,43 +254,58 @@ func cmdScan(c *Ctx) {
 		c.Error("ERR invalid cursor")
 		return
 	}
-	var opts keyspace.ScanOptions
-	for i := 2; i < len(c.Args); i += 2 {
-		opt, more := c.Args[i], i+1 < len(c.Args)
-		switch {
-		case equalFold(opt, "count") && more:
-			n, ok := intArg(c, c.Args[i+1])
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return
-			}
-			opts.Count = int(min(n, math.MaxInt32))
-		case equalFold(opt, "match") && more:
-			opts.Match = c.Args[i+1]
-			if opts.Match == nil {
-				opts.Match = []byte{} // an empty pattern matches only ""
-			}
-		case equalFold(opt, "type") && more:
-			opts.Type = string(c.Args[i+1])
-		default:
-			c.Error(ErrSyntax)
-			return
-		}
+	opts, ok := parseScanOpts(c, c.Args[2:], true)
+	if !ok {
+		return
 	}
 	next, keys, err := c.Tx.Scan(c.DB, cursor, c.Now, opts)
 	if err != nil {
 		replyErr(c, err)
 		return
 	}
+	writeScanReply(c, next, len(keys), func(i int) []byte { return keys[i] })
+}
+
+// parseScanOpts parses the [MATCH pattern] [COUNT count] options of SCAN
+// and the element scans, and [TYPE type] where withType is set, replying
+// with the error on failure.
+func parseScanOpts(c *Ctx, args [][]byte, withType bool) (opts keyspace.ScanOptions, ok bool) {
+	for i := 0; i < len(args); i += 2 {
+		opt, more := args[i], i+1 < len(args)
+		switch {
+		case equalFold(opt, "count") && more:
+			n, ok := intArg(c, args[i+1])
+			if !ok {
+				return opts, false
+			}
+			if n < 1 {
+				c.Error(ErrSyntax)
+				return opts, false
+			}
+			opts.Count = int(min(n, math.MaxInt32))
+		case equalFold(opt, "match") && more:
+			opts.Match = args[i+1]
+			if opts.Match == nil {
+				opts.Match = []byte{} // an empty pattern matches only ""
+			}
+		case withType && equalFold(opt, "type") && more:
+			opts.Type = string(args[i+1])
+		default:
+			c.Error(ErrSyntax)
+			return opts, false
+		}
+	}
+	return opts, true
+}
+
+// writeScanReply writes a SCAN-family reply: the cursor, then the items.
+func writeScanReply(c *Ctx, next uint64, n int, item func(i int) []byte) {
 	var buf [20]byte
 	c.Out.WriteArrayLen(2)
 	c.Out.WriteBulk(strconv.AppendUint(buf[:0], next, 10))
-	c.Out.WriteArrayLen(len(keys))
-	for _, k := range keys {
-		c.Out.WriteBulk(k)
+	c.Out.WriteArrayLen(n)
+	for i := range n {
+		c.Out.WriteBulk(item(i))
 	}
 }
 

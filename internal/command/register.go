@@ -14,6 +14,7 @@ func Register(t *Table) {
 	t.Add(bitmapCommands()...)
 	t.Add(keyCommands()...)
 	t.Add(flushCommands()...)
+	t.Add(hashCommands()...)
 }
 
 // ACL category lists shared by many commands.

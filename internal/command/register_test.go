@@ -328,7 +328,10 @@ func (s *kiwiSession) fakeLPush(args [][]byte) []byte {
 	if len(args) != 3 {
 		s.t.Fatalf("fake LPUSH supports only LPUSH key elem")
 	}
-	meta := append([]byte{3}, make([]byte, 16)...)
+	// type 3, version 2^62 (far above any allocated one), no expiry,
+	// one element, head 0.
+	meta := make([]byte, 33)
+	meta[0], meta[1], meta[24] = 3, 0x40, 1
 	b := s.eng.NewBatch()
 	b.Set(append([]byte{'M', byte(s.db)}, args[1]...), meta)
 	var n [8]byte
@@ -507,7 +510,9 @@ func TestCommandTable(t *testing.T) {
 	want := strings.Fields(`get set setnx setex psetex getset getdel getex mget mset msetnx append strlen
 		incr decr incrby decrby incrbyfloat getrange substr setrange setbit getbit bitcount bitpos bitop
 		del unlink exists touch type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime
-		persist keys scan randomkey rename renamenx flushdb flushall`)
+		persist keys scan randomkey rename renamenx flushdb flushall
+		hset hmset hsetnx hget hmget hdel hexists hlen hstrlen hkeys hvals hgetall hincrby hincrbyfloat
+		hrandfield hscan`)
 	if table.Len() != len(want) {
 		t.Errorf("%d commands registered, want %d", table.Len(), len(want))
 	}

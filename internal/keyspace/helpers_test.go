@@ -177,10 +177,24 @@ func checkInvariants(t testing.TB, ks *Keyspace) {
 			t.Errorf("garbage marker for live version %d of %q", v, key)
 		}
 	}
+	records := map[uint64]int64{}
 	for _, k := range dataKeys {
 		v := dataVersion(t, k)
+		records[v]++
 		if _, ok := liveVersions[v]; !ok && !garbage[v] {
 			t.Errorf("orphan data record %q (version %d)", k, v)
+		}
+	}
+	for id, m := range metas {
+		want := m.Len
+		switch m.Type {
+		case TypeString:
+			continue
+		case TypeZSet:
+			want = 2 * m.Len // member and score records
+		}
+		if got := records[m.Version]; got != want {
+			t.Errorf("%s %q: %d elements, %d data records (want %d)", m.Type, id[1:], m.Len, got, want)
 		}
 	}
 }

@@ -16,13 +16,13 @@ const (
 	TypeNone Type = 0
 	// TypeString is a Redis string.
 	TypeString Type = 1
-	// TypeHash is a Redis hash (reserved; not implemented yet).
+	// TypeHash is a Redis hash.
 	TypeHash Type = 2
-	// TypeList is a Redis list (reserved; not implemented yet).
+	// TypeList is a Redis list.
 	TypeList Type = 3
-	// TypeSet is a Redis set (reserved; not implemented yet).
+	// TypeSet is a Redis set.
 	TypeSet Type = 4
-	// TypeZSet is a Redis sorted set (reserved; not implemented yet).
+	// TypeZSet is a Redis sorted set.
 	TypeZSet Type = 5
 
 	maxType = TypeZSet
@@ -83,14 +83,16 @@ type Meta struct {
 	// ExpireAt is the expiry time in Unix milliseconds; 0 means none.
 	ExpireAt int64
 
-	// Len is the length of a string value in bytes.
+	// Len is the length of a string value in bytes, or the number of
+	// elements of a collection (hash fields, list elements, set or sorted
+	// set members; never 0: an empty collection is removed).
 	Len int64
 	// Inline is the value of an inline string (nil when chunked). It may
 	// alias the buffer the record was decoded from.
 	Inline []byte
-	// Extra is the undecoded type-specific part of a non-string value,
-	// kept verbatim until those types are implemented.
-	Extra []byte
+	// ListHead is the sequence number of a list's first element (see
+	// list.go).
+	ListHead uint64
 }
 
 // Chunked reports whether m is a string stored in data records.
@@ -101,13 +103,19 @@ func (m *Meta) Chunked() bool { return m.Type == TypeString && m.Version != 0 }
 //	type(1) version(8, BE) expireAt(8, BE, int64)
 //	string inline:  0x00 value...
 //	string chunked: 0x01 length(8, BE)
-//	other types:    Extra (reserved)
+//	hash, set, zset: count(8, BE)
+//	list:            count(8, BE) head(8, BE)
 func encodeMeta(dst []byte, m *Meta) []byte {
 	dst = append(dst, byte(m.Type))
 	dst = binary.BigEndian.AppendUint64(dst, m.Version)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.ExpireAt))
-	if m.Type != TypeString {
-		return append(dst, m.Extra...)
+	switch m.Type {
+	case TypeString:
+	case TypeList:
+		dst = binary.BigEndian.AppendUint64(dst, uint64(m.Len))
+		return binary.BigEndian.AppendUint64(dst, m.ListHead)
+	default:
+		return binary.BigEndian.AppendUint64(dst, uint64(m.Len))
 	}
 	if m.Version == 0 {
 		dst = append(dst, strInline)
@@ -136,8 +144,7 @@ func decodeMeta(b []byte) (Meta, error) {
 	}
 	rest := b[metaHeaderLen:]
 	if m.Type != TypeString {
-		m.Extra = rest
-		return m, nil
+		return m, decodeCollection(&m, rest)
 	}
 	if len(rest) == 0 {
 		return m, fmt.Errorf("%w: string meta record without encoding", ErrCorrupt)
@@ -172,4 +179,32 @@ func chunkKey(prefix []byte, idx int64) []byte {
 	k := make([]byte, len(prefix), len(prefix)+4)
 	copy(k, prefix)
 	return binary.BigEndian.AppendUint32(k, uint32(idx))
+}
+
+// maxCollectionLen bounds the element count of a collection record: far
+// beyond anything storable, it only keeps arithmetic on counts (and list
+// sequence numbers) away from overflow.
+const maxCollectionLen = 1 << 48
+
+// decodeCollection decodes the type-specific part of a hash, list, set or
+// sorted set meta record into m.
+func decodeCollection(m *Meta, rest []byte) error {
+	want := 8
+	if m.Type == TypeList {
+		want = 16
+	}
+	if len(rest) != want {
+		return fmt.Errorf("%w: %s meta record with %d type-specific bytes", ErrCorrupt, m.Type, len(rest))
+	}
+	if m.Version == 0 {
+		return fmt.Errorf("%w: %s meta record without version", ErrCorrupt, m.Type)
+	}
+	m.Len = int64(binary.BigEndian.Uint64(rest))
+	if m.Len <= 0 || m.Len > maxCollectionLen {
+		return fmt.Errorf("%w: %s of %d elements", ErrCorrupt, m.Type, m.Len)
+	}
+	if m.Type == TypeList {
+		m.ListHead = binary.BigEndian.Uint64(rest[8:])
+	}
+	return nil
 }

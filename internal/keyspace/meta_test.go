@@ -13,8 +13,10 @@ var sampleMetas = []Meta{
 	{Type: TypeString, ExpireAt: t0, Inline: []byte("x"), Len: 1},
 	{Type: TypeString, Version: 7, Len: 1 << 20},
 	{Type: TypeString, Version: 1<<64 - 1, ExpireAt: 1<<63 - 1, Len: MaxStringLen},
-	{Type: TypeHash, Version: 3, Extra: []byte{1, 2, 3}},
-	{Type: TypeZSet, Version: 9, ExpireAt: 5, Extra: []byte{}},
+	{Type: TypeHash, Version: 3, Len: 1},
+	{Type: TypeZSet, Version: 9, ExpireAt: 5, Len: 1 << 40},
+	{Type: TypeSet, Version: 2, Len: 7},
+	{Type: TypeList, Version: 1 << 60, Len: 3, ListHead: 1<<63 - 1},
 }
 
 func TestMetaRoundTrip(t *testing.T) {
@@ -45,6 +47,12 @@ func TestDecodeMetaRejects(t *testing.T) {
 		"chunked no ver":   encodeMeta(nil, &Meta{Type: TypeString, Inline: []byte("12345678")})[:0],
 		"inline with ver":  append(append([]byte{1, 0, 0, 0, 0, 0, 0, 0, 4}, make([]byte, 8)...), 0, 'x'),
 		"chunked too long": encodeMeta(nil, &Meta{Type: TypeString, Version: 1, Len: MaxStringLen + 1}),
+		"empty hash":       encodeMeta(nil, &Meta{Type: TypeHash, Version: 1, Len: 0}),
+		"hash no version":  encodeMeta(nil, &Meta{Type: TypeHash, Len: 1}),
+		"huge set":         encodeMeta(nil, &Meta{Type: TypeSet, Version: 1, Len: -1}),
+		"list short":       encodeMeta(nil, &Meta{Type: TypeList, Version: 1, Len: 1})[:30],
+		"list as zset":     append([]byte{byte(TypeList)}, encodeMeta(nil, &Meta{Type: TypeZSet, Version: 1, Len: 1})[1:]...),
+		"zset trailing":    append(encodeMeta(nil, &Meta{Type: TypeZSet, Version: 1, Len: 1}), 0),
 	}
 	// An inline record whose version field is zero but claims chunked.
 	noVer := append(append([]byte{1}, make([]byte, 16)...), strChunked, 0, 0, 0, 0, 0, 0, 0, 1)

@@ -97,7 +97,7 @@ func TestScanOptions(t *testing.T) {
 		}
 		must[SetResult](t)(tx.SetString(1, []byte("user:expired"), []byte("v"), t0, SetOptions{ExpireAt: t0}))
 		v := tx.nextVersion()
-		tx.putMeta(1, []byte("user:hash"), nil, &Meta{Type: TypeHash, Version: v})
+		tx.putMeta(1, []byte("user:hash"), nil, &Meta{Type: TypeHash, Version: v, Len: 1})
 	})
 	r := rand.New(rand.NewPCG(9, 10))
 	if seen := scanAll(t, ks, 1, ScanOptions{Match: []byte("user:*")}, r, nil); len(seen) != 51 {

@@ -364,7 +364,7 @@ func TestWrongType(t *testing.T) {
 		// A hash-typed key with data records, as the collections will
 		// write them.
 		v := tx.nextVersion()
-		tx.putMeta(0, k, nil, &Meta{Type: TypeHash, Version: v, Extra: []byte{0}})
+		tx.putMeta(0, k, nil, &Meta{Type: TypeHash, Version: v, Len: 1})
 		tx.set(append(dataPrefix(v), 'f'), []byte("v"))
 	})
 	read(t, ks, func(tx *Tx) {

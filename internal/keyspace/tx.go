@@ -416,7 +416,15 @@ func (t *Tx) Commit(sync bool) error {
 }
 
 // get reads key through the transaction. Missing keys return (nil, nil).
+// Use lookup where a record's value may be empty.
 func (t *Tx) get(key []byte) ([]byte, error) {
+	v, _, err := t.lookup(key)
+	return v, err
+}
+
+// lookup reads key through the transaction and reports whether it exists
+// (an existing record may have an empty, even nil, value).
+func (t *Tx) lookup(key []byte) ([]byte, bool, error) {
 	var v []byte
 	var err error
 	if t.ov != nil {
@@ -425,10 +433,13 @@ func (t *Tx) get(key []byte) ([]byte, error) {
 	} else {
 		v, err = t.readGet(key)
 	}
-	if errors.Is(err, engine.ErrNotFound) {
-		return nil, nil
+	switch {
+	case err == nil:
+		return v, true, nil
+	case errors.Is(err, engine.ErrNotFound):
+		return nil, false, nil
 	}
-	return v, err
+	return nil, false, err
 }
 
 // readGet is get for a read transaction (see readView).
