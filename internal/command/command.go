@@ -45,6 +45,10 @@ const (
 	AllowBusy
 	// NoMulti commands are refused inside MULTI.
 	NoMulti
+	// MovableKeys commands find their keys by parsing their arguments
+	// (a numkeys argument: SINTERCARD, ZUNION, LMPOP...); FirstKey,
+	// LastKey and KeyStep are then 0, as in Redis's COMMAND INFO.
+	MovableKeys
 )
 
 var flagNames = []struct {
@@ -53,7 +57,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
 	{NoScript, "noscript"}, {Loading, "loading"}, {Stale, "stale"},
-	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"}, {AllowBusy, "allow_busy"},
+	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"}, {AllowBusy, "allow_busy"}, {MovableKeys, "movablekeys"},
 }
 
 // Names returns the Redis names of the flags, in COMMAND INFO order.

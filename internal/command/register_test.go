@@ -512,7 +512,9 @@ func TestCommandTable(t *testing.T) {
 		del unlink exists touch type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime
 		persist keys scan randomkey rename renamenx flushdb flushall
 		hset hmset hsetnx hget hmget hdel hexists hlen hstrlen hkeys hvals hgetall hincrby hincrbyfloat
-		hrandfield hscan`)
+		hrandfield hscan
+		sadd srem scard sismember smismember smembers srandmember spop smove sinter sintercard sinterstore
+		sunion sunionstore sdiff sdiffstore sscan`)
 	if table.Len() != len(want) {
 		t.Errorf("%d commands registered, want %d", table.Len(), len(want))
 	}
