@@ -92,6 +92,9 @@ type Command struct {
 	Tips []string
 	// Subcommands are the container's subcommands (CONFIG GET, ...).
 	Subcommands []*Command
+	// Keys returns the key arguments of a MovableKeys command (nil for
+	// the others, whose keys FirstKey, LastKey and KeyStep give).
+	Keys func(args [][]byte) [][]byte
 	// Run executes the command against the keyspace. It is nil for Network
 	// commands. Run writes exactly one reply to c.Out and reports failure
 	// with c.Error or c.Fail; it may panic only on bugs (the caller turns
@@ -105,6 +108,53 @@ func (c *Command) CheckArity(argc int) bool {
 		return argc == c.Arity
 	}
 	return argc >= -c.Arity
+}
+
+// KeyArgs returns the arguments of args (a call of c, name included) that
+// are keys.
+func (c *Command) KeyArgs(args [][]byte) [][]byte {
+	if c.Keys != nil {
+		return c.Keys(args)
+	}
+	if c.FirstKey <= 0 || c.FirstKey >= len(args) {
+		return nil
+	}
+	last := c.LastKey
+	if last < 0 {
+		last += len(args)
+	}
+	last = min(last, len(args)-1)
+	step := max(c.KeyStep, 1)
+	keys := make([][]byte, 0, (last-c.FirstKey)/step+1)
+	for i := c.FirstKey; i <= last; i += step {
+		keys = append(keys, args[i])
+	}
+	return keys
+}
+
+// numKeysAt returns the Keys function of a command whose argument pos is a
+// key count followed by that many keys (SINTERCARD numkeys key..., LMPOP,
+// ZUNION...), with extra more fixed keys first (the destination of
+// ZUNIONSTORE: pos 2, extra 1). A bad count gives no keys: the command
+// rejects it anyway.
+func numKeysAt(pos, extra int) func(args [][]byte) [][]byte {
+	return func(args [][]byte) [][]byte {
+		if pos >= len(args) {
+			return nil
+		}
+		n := 0
+		for _, ch := range args[pos] {
+			if ch < '0' || ch > '9' || n > len(args) {
+				return nil
+			}
+			n = n*10 + int(ch-'0')
+		}
+		if n <= 0 || pos+1+n > len(args) {
+			return nil
+		}
+		keys := append([][]byte(nil), args[pos-extra:pos]...)
+		return append(keys, args[pos+1:pos+1+n]...)
+	}
 }
 
 // IsWrite reports whether the command may modify the keyspace.

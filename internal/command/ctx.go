@@ -50,8 +50,25 @@ type Ctx struct {
 	// MaxBulk is the largest string value a command may create
 	// (proto-max-bulk-len).
 	MaxBulk int64
+	// Watches is the batch's (may be nil).
+	Watches Watches
 
 	failed bool
+}
+
+// Watches is the WATCH registry as write commands see it: the network
+// runtime implements it. Its methods are called on the storage goroutine
+// that runs the write, in commit order, so a watcher is marked before any
+// later command (its EXEC included) runs.
+type Watches interface {
+	// Active reports whether any key is watched (the fast path: nothing
+	// else is called when it is false).
+	Active() bool
+	// Touch reports that a write command modified key in db.
+	Touch(db int, key []byte)
+	// Watched returns the keys watched in db, for FLUSHDB and FLUSHALL to
+	// touch those that exist.
+	Watched(db int) [][]byte
 }
 
 // Error writes an error reply and marks the command failed: its writes are
@@ -94,6 +111,9 @@ type Batch struct {
 	// Errors counts the error replies the batch produced (INFO's
 	// total_error_replies).
 	Errors int
+	// Watches, if set, is told about every key a write command of the
+	// batch modified (WATCH).
+	Watches Watches
 
 	ran   bool
 	start int // Out.Len() when Run began
@@ -153,7 +173,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 	}
 	// The Ctx lives in the Batch so that handing it to the handler does
 	// not allocate.
-	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk}
+	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk, Watches: b.Watches}
 	c := &b.ctx
 	defer func() {
 		if r := recover(); r != nil {
@@ -185,6 +205,11 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 		call.Failed = true
 		child.Discard()
 	default:
+		if w := b.Watches; w != nil && call.Cmd.IsWrite() && child.Pending() > 0 && w.Active() {
+			for _, k := range call.Cmd.KeyArgs(call.Args) {
+				w.Touch(b.DB, k)
+			}
+		}
 		child.Merge()
 	}
 	return false

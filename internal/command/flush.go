@@ -28,6 +28,26 @@ func cmdFlush(c *Ctx) {
 		c.Error(ErrSyntax)
 		return
 	}
+	if w := c.Watches; w != nil && w.Active() {
+		// Watched keys that exist are modified by the flush (Redis's
+		// touchAllWatchedKeysInDb).
+		first, last := c.DB, c.DB
+		if c.Cmd.Name == "flushall" {
+			first, last = 0, c.Tx.Databases()-1
+		}
+		for db := first; db <= last; db++ {
+			for _, k := range w.Watched(db) {
+				ok, err := c.Tx.Exists(db, k, c.Now)
+				if err != nil {
+					replyErr(c, err)
+					return
+				}
+				if ok {
+					w.Touch(db, k)
+				}
+			}
+		}
+	}
 	var err error
 	if c.Cmd.Name == "flushall" {
 		_, err = c.Tx.FlushAll()

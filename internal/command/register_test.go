@@ -270,6 +270,8 @@ type kiwiSession struct {
 	db    int
 	now   int64
 	proto int
+	// watches, if set, is handed to every batch (see watch_test.go).
+	watches Watches
 }
 
 func newKiwiSession(t testing.TB) *kiwiSession {
@@ -302,7 +304,7 @@ func (s *kiwiSession) do(args [][]byte) []byte {
 		out.WriteError(WrongArgs(cmd.Name))
 		return out.Bytes()
 	}
-	b := &Batch{Calls: []Call{{Cmd: cmd, Args: args}}, DB: s.db, Now: s.now, MaxBulk: 512 << 20, Out: out}
+	b := &Batch{Calls: []Call{{Cmd: cmd, Args: args}}, DB: s.db, Now: s.now, MaxBulk: 512 << 20, Out: out, Watches: s.watches}
 	if b.HasWrite() {
 		g := s.ks.BeginGroup()
 		b.Run(g)

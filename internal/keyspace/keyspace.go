@@ -222,6 +222,9 @@ func (k *Keyspace) lowerKeyHi(db int, n uint64) {
 // Databases returns the number of logical databases.
 func (k *Keyspace) Databases() int { return k.numDBs }
 
+// Databases returns the number of databases of the transaction's keyspace.
+func (t *Tx) Databases() int { return t.ks.numDBs }
+
 // Engine returns the engine the keyspace stores into.
 func (k *Keyspace) Engine() engine.Engine { return k.eng }
 
