@@ -114,6 +114,10 @@ type Batch struct {
 	// Watches, if set, is told about every key a write command of the
 	// batch modified (WATCH).
 	Watches Watches
+	// Network runs the calls of Network commands (Cmd.Run nil), which a
+	// batch holds only for MULTI/EXEC: it writes the reply, sets
+	// call.Failed on an error reply, and may change DB (SELECT).
+	Network func(b *Batch, call *Call)
 
 	ran   bool
 	start int // Out.Len() when Run began
@@ -147,6 +151,10 @@ func (b *Batch) Run(tx *keyspace.Tx) {
 }
 
 func (b *Batch) runOne(tx *keyspace.Tx, call *Call) {
+	if call.Cmd.Run == nil {
+		b.Network(b, call) // counts its own error replies
+		return
+	}
 	mark := b.Out.Len()
 	if b.exec(tx, call, mark, false) {
 		// A read command's view changed under it (keyspace.ErrStaleRead):

@@ -124,6 +124,21 @@ func (o *Overlay) Get(key []byte) ([]byte, error) {
 	return o.base.Get(key)
 }
 
+// Buffered reports whether the overlay holds a write (set or delete) of a
+// key starting with prefix p.
+func (o *Overlay) Buffered(p []byte) bool {
+	found := false
+	o.tree.AscendGreaterOrEqual(overlayEntry{key: p}, func(e overlayEntry) bool {
+		found = bytes.HasPrefix(e.key, p)
+		return false
+	})
+	return found
+}
+
+// BufferedKey reports whether the overlay holds a write (set or delete)
+// of key.
+func (o *Overlay) BufferedKey(key []byte) bool { return o.tree.Has(overlayEntry{key: key}) }
+
 // Len returns the number of buffered keys.
 func (o *Overlay) Len() int { return o.tree.Len() }
 

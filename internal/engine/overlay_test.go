@@ -240,3 +240,22 @@ func BenchmarkOverlaySavepoint(b *testing.B) {
 		}
 	}
 }
+
+func TestOverlayBuffered(t *testing.T) {
+	o := engine.NewOverlay(openBase(t, []string{"a1"}))
+	if o.Buffered([]byte("a")) || o.BufferedKey([]byte("a1")) {
+		t.Fatal("empty overlay reports buffered writes")
+	}
+	o.Set([]byte("b2"), []byte("v"))
+	o.Delete([]byte("a1"))
+	for p, want := range map[string]bool{"a": true, "a1": true, "a10": false, "b": true, "b2": true, "b3": false, "c": false, "": true} {
+		if got := o.Buffered([]byte(p)); got != want {
+			t.Errorf("Buffered(%q) = %v, want %v", p, got, want)
+		}
+	}
+	for k, want := range map[string]bool{"a": false, "a1": true, "b2": true, "b": false} {
+		if got := o.BufferedKey([]byte(k)); got != want {
+			t.Errorf("BufferedKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+}

@@ -369,6 +369,27 @@ func (t *Tx) Pending() int {
 	return t.ov.Written(t.sp)
 }
 
+// Unsettled reports whether the commit group of write transaction t holds
+// an uncommitted write to key in db (its meta record, or any record of its
+// current value): a reader of the committed state may not have seen the
+// key as it is now. WATCH uses it (see package server).
+func (t *Tx) Unsettled(db int, key []byte) (bool, error) {
+	t.mustWrite()
+	if err := t.checkDB(db); err != nil {
+		return false, err
+	}
+	t.settle()
+	t.kbuf = metaKey(t.keyBuf(), db, key)
+	if t.ov.BufferedKey(t.kbuf) {
+		return true, nil
+	}
+	m, ok, err := t.lookupMeta(db, key)
+	if err != nil || !ok || m.Version == 0 {
+		return false, err
+	}
+	return t.ov.Buffered(dataPrefix(m.Version)), nil
+}
+
 // Stale reports whether the read view of a command transaction changed
 // under it (see ErrStaleRead). Always false for a write Tx.
 func (t *Tx) Stale() bool { return t.view.stale }
