@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -134,6 +135,7 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 			exec.Reconfigure(storageConfig(next))
 		},
 		CommandObserver: mets.CommandObserver,
+		ConfigFile:      configFileArg(args),
 	})
 	if err != nil {
 		return err
@@ -201,4 +203,36 @@ func storageConfig(cfg *config.Config) storage.Config {
 		GCInterval:          cfg.Storage.GCInterval,
 		GCBatch:             cfg.Storage.GCBatch,
 	}
+}
+
+// configFileArg returns the absolute path of the configuration file named
+// on the command line, as config.Parse finds it (--config FILE,
+// --config=FILE, or a first argument that is not an option), or "" when
+// there is none. CONFIG REWRITE writes that file.
+func configFileArg(args []string) string {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+		switch {
+		case strings.HasPrefix(arg, "--") && !hasValue:
+			if i+1 < len(args) {
+				i++
+				value = args[i]
+			}
+			fallthrough
+		case strings.HasPrefix(arg, "--"):
+			if !strings.EqualFold(name, "config") {
+				continue
+			}
+		case i == 0 && !strings.HasPrefix(arg, "-"):
+			value = arg
+		default:
+			continue
+		}
+		if abs, err := filepath.Abs(value); err == nil {
+			return abs
+		}
+		return value
+	}
+	return ""
 }

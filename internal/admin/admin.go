@@ -6,8 +6,12 @@
 // {"status":"fail","reason":"..."}. The network probe checks that the
 // accept loop runs and that a fresh TCP connection to the RESP port is
 // answered; the storage probe sends a request through the MessageChannel
-// and the engine (storage Healthy). The two are independent: a storage
-// outage turns /healthz/storage red while /healthz/network stays green.
+// and the engine (storage Healthy) and checks that the engine is not in a
+// write stop. The two are independent: a storage outage turns
+// /healthz/storage red while /healthz/network stays green.
+//
+// /readyz means "ready to serve traffic": both probes pass and the process
+// is not shutting down (SetShuttingDown).
 package admin
 
 import (
@@ -20,10 +24,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kiwidb/kiwi/internal/engine"
 )
 
 // DefaultProbeTimeout bounds one health probe when Options.ProbeTimeout is
@@ -45,6 +52,15 @@ type Storage interface {
 	Healthy(ctx context.Context) error
 }
 
+// ErrWriteStop is the storage probe's failure while the engine stops
+// writes (engine.WriteStopper): reads are served, but writes would block
+// until compactions catch up. The probe reports it as "storage: engine
+// write stop".
+var ErrWriteStop = errors.New("engine write stop")
+
+// ErrShuttingDown is /readyz's failure once SetShuttingDown was called.
+var ErrShuttingDown = errors.New("shutting down")
+
 // Options configures a Server.
 type Options struct {
 	// Addr is the host:port to listen on (port 0: a free port).
@@ -55,6 +71,10 @@ type Options struct {
 	// reports "not configured" (503).
 	Network Network
 	Storage Storage
+	// Engine, if set, is asked by the storage probe whether writes are
+	// stopped right now; a write stop fails the probe with ErrWriteStop.
+	// Nil skips that check.
+	Engine engine.WriteStopper
 	// ProbeTimeout bounds each probe; zero means DefaultProbeTimeout.
 	ProbeTimeout time.Duration
 	// Logger receives the listener's log lines; nil discards them.
@@ -69,6 +89,8 @@ type Server struct {
 	http *http.Server
 	ln   net.Listener
 	done chan error
+	// shuttingDown fails /readyz (SetShuttingDown).
+	shuttingDown atomic.Bool
 }
 
 // New builds an admin server; it does not listen yet.
@@ -97,9 +119,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz/network", s.health(s.checkNetwork))
 	mux.HandleFunc("GET /healthz/storage", s.health(s.checkStorage))
 	mux.HandleFunc("GET /healthz", s.health(s.checkAll))
-	mux.HandleFunc("GET /readyz", s.health(s.checkAll))
+	mux.HandleFunc("GET /readyz", s.health(s.checkReady))
 	return mux
 }
+
+// SetShuttingDown marks the process as shutting down: from now on /readyz
+// answers 503 "shutting down" whatever the probes say, so load balancers
+// stop sending traffic, while /healthz* keep reporting the components.
+// It cannot be undone. Stop calls it too.
+func (s *Server) SetShuttingDown() { s.shuttingDown.Store(true) }
 
 // Start listens on Options.Addr and serves in the background.
 func (s *Server) Start() error {
@@ -127,8 +155,10 @@ func (s *Server) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
-// Stop shuts the listener down gracefully, or forcibly when ctx ends.
+// Stop marks the server shutting down (SetShuttingDown), then shuts the
+// listener down gracefully, or forcibly when ctx ends.
 func (s *Server) Stop(ctx context.Context) error {
+	s.SetShuttingDown()
 	if s.ln == nil {
 		return nil
 	}
@@ -161,6 +191,14 @@ func (s *Server) health(check func(ctx context.Context) error) http.HandlerFunc 
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(body)
 	}
+}
+
+// checkReady is /readyz: not shutting down, and every probe passes.
+func (s *Server) checkReady(ctx context.Context) error {
+	if s.shuttingDown.Load() {
+		return ErrShuttingDown
+	}
+	return s.checkAll(ctx)
 }
 
 func (s *Server) checkAll(ctx context.Context) error {
@@ -205,13 +243,17 @@ func (s *Server) checkNetwork(ctx context.Context) error {
 }
 
 // checkStorage runs a probe request through the storage runtime and the
-// engine within the probe deadline.
+// engine within the probe deadline, then checks that the engine does not
+// stop writes.
 func (s *Server) checkStorage(ctx context.Context) error {
 	if s.opts.Storage == nil {
 		return errors.New("storage: not configured")
 	}
 	if err := s.opts.Storage.Healthy(ctx); err != nil {
 		return fmt.Errorf("storage: %w", err)
+	}
+	if s.opts.Engine != nil && s.opts.Engine.WriteStopped() {
+		return fmt.Errorf("storage: %w", ErrWriteStop)
 	}
 	return nil
 }

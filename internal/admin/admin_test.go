@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,6 +141,58 @@ func TestHealth(t *testing.T) {
 	ps.mu.Unlock()
 	expect("/healthz/network", 503, "accept loop")
 	expect("/healthz/storage", 200, "")
+}
+
+// fakeEngine reports a write stop when stopped is set.
+type fakeEngine struct{ stopped atomic.Bool }
+
+func (f *fakeEngine) WriteStopped() bool { return f.stopped.Load() }
+
+// TestEngineWriteStop: an engine write stop fails the storage probe (and
+// /healthz, /readyz) with reason "engine write stop"; the network probe is
+// unaffected, and the probe recovers when the stop ends.
+func TestEngineWriteStop(t *testing.T) {
+	ps := newPongServer(t)
+	eng := &fakeEngine{}
+	h := New(Options{Network: ps, Storage: &fakeStorage{}, Engine: eng, ProbeTimeout: time.Second}).Handler()
+	for _, p := range []string{"/healthz/storage", "/healthz", "/readyz"} {
+		if code, body := get(t, h, p); code != 200 {
+			t.Errorf("%s = %d %+v before the write stop", p, code, body)
+		}
+	}
+	eng.stopped.Store(true)
+	for _, p := range []string{"/healthz/storage", "/healthz", "/readyz"} {
+		code, body := get(t, h, p)
+		if code != 503 || body.Status != "fail" || body.Reason != "storage: engine write stop" {
+			t.Errorf("%s = %d %+v during a write stop, want 503 reason %q", p, code, body, "storage: engine write stop")
+		}
+	}
+	if code, body := get(t, h, "/healthz/network"); code != 200 {
+		t.Errorf("/healthz/network = %d %+v during a write stop", code, body)
+	}
+	eng.stopped.Store(false)
+	if code, body := get(t, h, "/healthz/storage"); code != 200 {
+		t.Errorf("/healthz/storage = %d %+v after the write stop", code, body)
+	}
+}
+
+// TestReadyzShuttingDown: once shutting down, /readyz fails while the
+// health endpoints still report the components.
+func TestReadyzShuttingDown(t *testing.T) {
+	s := New(Options{Network: newPongServer(t), Storage: &fakeStorage{}, ProbeTimeout: time.Second})
+	h := s.Handler()
+	if code, body := get(t, h, "/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d %+v", code, body)
+	}
+	s.SetShuttingDown()
+	if code, body := get(t, h, "/readyz"); code != 503 || body.Reason != "shutting down" {
+		t.Errorf("/readyz = %d %+v while shutting down, want 503 %q", code, body, "shutting down")
+	}
+	for _, p := range []string{"/healthz/network", "/healthz/storage", "/healthz"} {
+		if code, body := get(t, h, p); code != 200 {
+			t.Errorf("%s = %d %+v while shutting down, want 200", p, code, body)
+		}
+	}
 }
 
 func TestNotConfigured(t *testing.T) {

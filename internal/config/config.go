@@ -42,6 +42,17 @@ type Config struct {
 	// TCPKeepalive is the TCP keepalive period of client connections in
 	// seconds; 0 = off (tcp-keepalive). Live.
 	TCPKeepalive int
+	// SlowlogLogSlowerThan is the duration in microseconds from which a
+	// command is recorded in the slow log; -1 disables the slow log, 0
+	// records every command (slowlog-log-slower-than). Live.
+	SlowlogLogSlowerThan int
+	// SlowlogMaxLen is the most entries the slow log keeps
+	// (slowlog-max-len). Live.
+	SlowlogMaxLen int
+	// LatencyMonitorThreshold is the latency in milliseconds from which
+	// the latency monitor records a spike; 0 disables it
+	// (latency-monitor-threshold). Live.
+	LatencyMonitorThreshold int
 
 	// Compat holds the Redis compatibility options.
 	Compat CompatConfig

@@ -74,6 +74,21 @@ var options = []*option{
 		help: "TCP keepalive period of client connections in seconds; 0 = off.",
 		ref:  func(c *Config) any { return &c.TCPKeepalive },
 	},
+	{
+		name: "slowlog-log-slower-than", kind: kindInt, def: "10000", bounds: atLeast(-1), live: true,
+		help: "Record in the slow log the commands that take at least this many microseconds; -1 = off, 0 = every command.",
+		ref:  func(c *Config) any { return &c.SlowlogLogSlowerThan },
+	},
+	{
+		name: "slowlog-max-len", kind: kindInt, def: "128", bounds: atLeast(0), live: true,
+		help: "Most entries the slow log keeps; the oldest are dropped.",
+		ref:  func(c *Config) any { return &c.SlowlogMaxLen },
+	},
+	{
+		name: "latency-monitor-threshold", kind: kindInt, def: "0", bounds: atLeast(0), live: true,
+		help: "Record latency spikes (LATENCY LATEST/HISTORY) of at least this many milliseconds; 0 = off.",
+		ref:  func(c *Config) any { return &c.LatencyMonitorThreshold },
+	},
 
 	// Redis compatibility options: Redis tools query them (redis-benchmark
 	// runs CONFIG GET save and CONFIG GET appendonly). They are accepted,

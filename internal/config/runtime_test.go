@@ -27,7 +27,7 @@ func TestGetPatterns(t *testing.T) {
 		{[]string{"port"}, []string{"port"}},
 		{[]string{"PORT"}, []string{"port"}},
 		{[]string{"nosuch"}, nil},
-		{[]string{"*max*"}, []string{"maxclients", "proto-max-bulk-len", "runtime.max-group-size", "runtime.max-pipeline"}},
+		{[]string{"*max*"}, []string{"maxclients", "proto-max-bulk-len", "slowlog-max-len", "runtime.max-group-size", "runtime.max-pipeline"}},
 		{[]string{"storage.*"}, []string{"storage.engine", "storage.sync", "storage.cache-size",
 			"storage.expire-interval", "storage.expire-batch", "storage.gc-interval", "storage.gc-batch"}},
 		{[]string{"log.*", "*level"}, []string{"log.level", "log.format"}},

@@ -138,8 +138,32 @@ type Stats struct {
 	Compactions            int64
 	Flushes                int64
 	WriteStalls            int64
+	// WriteStopped reports that the engine is refusing (holding back)
+	// writes right now: a write stall is in progress, so a commit would
+	// block until compactions or flushes catch up. Backends without the
+	// notion report false. See WriteStopper.
+	WriteStopped bool
 	// Properties holds backend-specific statistics, name → value.
 	Properties map[string]string
+}
+
+// WriteStopper is implemented by engines that can tell, cheaply and at any
+// time, whether writes are stopped right now (the value Stats reports as
+// WriteStopped, without gathering the other statistics). Every Kiwi backend
+// implements it; health checks use it through IsWriteStopped.
+type WriteStopper interface {
+	// WriteStopped reports whether the engine holds writes back right now
+	// (false after Close).
+	WriteStopped() bool
+}
+
+// IsWriteStopped reports whether e has stopped writes right now: it calls
+// e's WriteStopper method if e has one, else reads Stats().WriteStopped.
+func IsWriteStopped(e Engine) bool {
+	if ws, ok := e.(WriteStopper); ok {
+		return ws.WriteStopped()
+	}
+	return e.Stats().WriteStopped
 }
 
 // Options configures Open.

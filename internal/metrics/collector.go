@@ -58,6 +58,7 @@ var (
 	dEngCompaction = desc("kiwi_engine_compactions_total", "Compactions run.", "engine")
 	dEngFlushes    = desc("kiwi_engine_flushes_total", "Memtable flushes.", "engine")
 	dEngStalls     = desc("kiwi_engine_write_stalls_total", "Write stalls.", "engine")
+	dEngStopped    = desc("kiwi_engine_write_stopped", "1 while the engine stops writes (a write stall in progress), else 0.", "engine")
 )
 
 // snapshotCollector turns the sources' snapshots into constant metrics at
@@ -75,6 +76,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 		dQueueDepth, dQueueCap, dWorkers, dWorkersBusy, dJobs, dGroups, dGroupedJobs, dMaxGroup,
 		dCommitErrors, dCommitSec, dBackpressure, dBPSec, dBPRejected, dBackground,
 		dEngDisk, dEngMemtable, dEngL0Files, dEngL0Sub, dEngPending, dEngCompaction, dEngFlushes, dEngStalls,
+		dEngStopped,
 	} {
 		ch <- d
 	}
@@ -176,6 +178,7 @@ func collectEngine(ch chan<- prometheus.Metric, src EngineSource) {
 	counter(ch, dEngCompaction, float64(s.Compactions), name)
 	counter(ch, dEngFlushes, float64(s.Flushes), name)
 	counter(ch, dEngStalls, float64(s.WriteStalls), name)
+	gauge(ch, dEngStopped, boolValue(s.WriteStopped), name)
 }
 
 // priorityName is the priority label value of MessageChannel priority p.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"strings"
 
@@ -21,6 +22,8 @@ func (s *Server) configCommand() netCommand {
 		ACLCategories: []string{"@slow"}}, []netCommand{
 		sub("get", -3, "Returns the effective values of configuration parameters.", configGet),
 		sub("set", -4, "Sets configuration parameters in-flight.", configSet),
+		sub("resetstat", 2, "Resets the server's statistics.", configResetStat),
+		sub("rewrite", 2, "Persists the effective configuration to file.", configRewrite),
 		sub("help", 2, "Returns helpful text about the different subcommands.", configHelp),
 	})
 }
@@ -96,6 +99,7 @@ func (s *Server) ReplaceConfig(next *config.Config, by string) {
 // forwards it to the owner's hook for the storage side.
 func (s *Server) applyLive(old, next *config.Config, by string) {
 	s.slots.Resize(networkSlots(next))
+	s.applyObservability(next)
 	if s.logLevel != nil && old.Log.Level != next.Log.Level {
 		s.logLevel.Set(config.SlogLevel(next.Log.Level))
 	}
@@ -105,12 +109,51 @@ func (s *Server) applyLive(old, next *config.Config, by string) {
 	s.log.Info("configuration changed", "by", by)
 }
 
+func configResetStat(c *client, _ [][]byte) {
+	c.s.ResetStats()
+	c.out.WriteOK()
+}
+
+func configRewrite(c *client, _ [][]byte) {
+	if err := c.s.RewriteConfig(); err != nil {
+		c.replyError(err.Error())
+		return
+	}
+	c.out.WriteOK()
+}
+
+// errNoConfigFile is CONFIG REWRITE's reply when the server was started
+// without a configuration file (Redis's wording).
+var errNoConfigFile = errors.New("ERR The server is running without a config file")
+
+// RewriteConfig is CONFIG REWRITE: it writes the running configuration to
+// the file the server was started with. The error, if any, is the error
+// reply.
+func (s *Server) RewriteConfig() error {
+	if s.configFile == "" {
+		return errNoConfigFile
+	}
+	s.cfgMu.Lock() // no CONFIG SET or reload while the file is written
+	defer s.cfgMu.Unlock()
+	if err := config.Rewrite(s.configFile, s.Config()); err != nil {
+		if errors.Is(err, config.ErrNoConfigFile) {
+			return errNoConfigFile
+		}
+		s.log.Warn("CONFIG REWRITE failed", "file", s.configFile, "err", err)
+		return errors.New("ERR Rewriting config file: " + strings.TrimPrefix(err.Error(), "config: "))
+	}
+	s.log.Info("configuration file rewritten", "file", s.configFile)
+	return nil
+}
+
 func configHelp(c *client, _ [][]byte) {
 	lines := []string{
 		"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-		"HELP", "    Print this help.",
+		"RESETSTAT", "    Reset statistics reported by the INFO command.",
+		"REWRITE", "    Rewrite the configuration file.",
+		"HELP", "    Prints this help.",
 	}
 	c.out.WriteArrayLen(len(lines))
 	for _, l := range lines {

@@ -41,6 +41,9 @@ type client struct {
 	out  *resp.Writer
 	cmds [][][]byte
 	job  storageJob
+	// multi is the open MULTI block, watch the WATCHed keys.
+	multi multiState
+	watch watchState
 	// jobStats are the counters of job.batch.Calls, index for index.
 	jobStats []*cmdStat
 	// errs counts the error replies this connection wrote (replyError).
@@ -100,6 +103,7 @@ func (c *client) closeConn() {
 // network slot, write the replies.
 func (c *client) serve() {
 	defer c.closeConn()
+	defer c.s.watches.unwatchAll(c)
 	for {
 		cfg := c.s.Config()
 		if cfg.Timeout > 0 {
@@ -175,26 +179,31 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 	for _, args := range cmds {
 		cmd := c.s.table.Lookup(args[0])
 		st := c.s.cmdStat(cmd)
-		st.calls.Add(1)
 		switch {
 		case cmd == nil:
 			c.runStorage(cfg)
 			c.replyError(unknownCommand(args))
-			st.observe(-1, true)
+			c.rejectQueued()
+			st.reject()
 		case !cmd.CheckArity(len(args)):
 			c.runStorage(cfg)
 			c.replyError(command.WrongArgs(cmd.Name))
-			st.observe(-1, true)
+			c.rejectQueued()
+			st.reject()
 		case !c.authed && cmd.Flags&command.NoAuth == 0:
 			c.runStorage(cfg)
 			c.replyError("NOAUTH Authentication required.")
-			st.observe(-1, true)
+			c.rejectQueued()
+			st.reject()
+		case c.multi.active && !multiPassThrough[cmd.Name]:
+			c.runStorage(cfg)
+			c.queue(cmd, args, st)
 		case cmd.Run == nil:
 			c.runStorage(cfg)
 			c.setLastCmd(cmd.Name)
 			errs, start := c.errs, time.Now()
 			c.s.netCmds[cmd.Name](c, args)
-			st.observe(time.Since(start).Seconds(), c.errs != errs)
+			c.called(st, args, time.Since(start), c.errs != errs)
 		default:
 			c.setLastCmd(cmd.Name)
 			batch.Calls = append(batch.Calls, command.Call{Cmd: cmd, Args: args})
@@ -234,6 +243,7 @@ func (c *client) runStorage(cfg *config.Config) {
 	b.MaxBulk = cfg.ProtoMaxBulkLen
 	b.Out = c.out
 	b.Logger = c.s.log
+	b.Watches = c.s.watches
 	c.job.write = b.HasWrite()
 
 	c.s.slots.Release()
@@ -247,9 +257,9 @@ func (c *client) runStorage(cfg *config.Config) {
 	c.s.stats.errorReplies.Add(int64(b.Errors))
 	// Every command of the request waited for the whole request: that is
 	// the latency its client saw (from the network runtime's side).
-	elapsed := time.Since(now).Seconds()
+	elapsed := time.Since(now)
 	for i, st := range c.jobStats {
-		st.observe(elapsed, b.Calls[i].Failed)
+		c.called(st, b.Calls[i].Args, elapsed, b.Calls[i].Failed)
 	}
 	clear(c.jobStats)
 	c.jobStats = c.jobStats[:0]
@@ -293,13 +303,28 @@ type storageJob struct {
 	batch command.Batch
 	write bool
 	done  chan error
+	// exec is set for EXEC's job: the connection whose WATCH mark is
+	// checked first; execAborted reports that it was set (the reply is
+	// a null array and nothing ran).
+	exec        *client
+	execAborted bool
 }
 
 var _ storage.Job = (*storageJob)(nil)
 
-func (j *storageJob) Write() bool         { return j.write }
-func (j *storageJob) Run(tx *keyspace.Tx) { j.batch.Run(tx) }
-func (j *storageJob) Finish(err error)    { j.done <- err }
+func (j *storageJob) Write() bool { return j.write }
+func (j *storageJob) Run(tx *keyspace.Tx) {
+	if c := j.exec; c != nil {
+		if c.watch.dirty.Load() {
+			j.execAborted = true
+			j.batch.Out.WriteNullArray()
+			return
+		}
+		j.batch.Out.WriteArrayLen(len(j.batch.Calls))
+	}
+	j.batch.Run(tx)
+}
+func (j *storageJob) Finish(err error) { j.done <- err }
 func networkSlots(cfg *config.Config) int {
 	if n := cfg.Runtime.NetworkSlots; n > 0 {
 		return n

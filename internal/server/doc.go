@@ -15,8 +15,8 @@
 //  3. Holding the slot it walks the commands in order: looks each up in the
 //     command table, checks arity and authentication, and either answers it
 //     on the spot (Network commands: PING, ECHO, AUTH, HELLO, SELECT, CLIENT,
-//     COMMAND, CONFIG, INFO, TIME, DBSIZE, QUIT, SHUTDOWN) or appends it to
-//     the current storage batch.
+//     COMMAND, CONFIG, INFO, SLOWLOG, LATENCY, TIME, DBSIZE, QUIT, SHUTDOWN)
+//     or appends it to the current storage batch.
 //  4. A run of consecutive storage commands becomes one command.Batch, sent
 //     to storage as one request (one Job). The slot is released while the
 //     connection waits for the reply: a slow engine never pins network
@@ -31,6 +31,15 @@
 // before it runs the next command, so replies come back in command order and
 // every command sees the effects of the ones before it on the same
 // connection. Connections are not ordered among themselves, as in Redis.
+//
+// # Observability
+//
+// Every command that ran is accounted once, when its reply is ready
+// (client.called): its counters (calls, failed, time), its latency
+// histogram, and, past their thresholds, the slow log and the latency
+// monitor. INFO and the Prometheus collector read the same counters; CONFIG
+// RESETSTAT only moves the baseline INFO subtracts, so /metrics stays
+// monotonic.
 //
 // # Errors
 //

@@ -32,7 +32,7 @@ func (s *Server) registerNetworkCommands() {
 
 func (s *Server) networkCommands() []netCommand {
 	conn := []string{"@fast", "@connection"}
-	return []netCommand{
+	return append([]netCommand{
 		{&command.Command{Name: "ping", Arity: -1, Flags: command.Fast, Group: "connection",
 			Summary: "Returns the server's liveliness response.", Since: "1.0.0", Complexity: "O(1)",
 			ACLCategories: conn, Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}}, cmdPing},
@@ -66,7 +66,9 @@ func (s *Server) networkCommands() []netCommand {
 		s.clientCommand(),
 		s.configCommand(),
 		s.commandCommand(),
-	}
+		s.slowlogCommand(),
+		s.latencyCommand(),
+	}, s.transactionCommands()...)
 }
 
 func cmdPing(c *client, args [][]byte) {

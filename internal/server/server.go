@@ -15,7 +15,9 @@ import (
 	"github.com/kiwidb/kiwi/internal/command"
 	"github.com/kiwidb/kiwi/internal/config"
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/latency"
 	"github.com/kiwidb/kiwi/internal/slots"
+	"github.com/kiwidb/kiwi/internal/slowlog"
 	"github.com/kiwidb/kiwi/internal/storage"
 )
 
@@ -48,6 +50,10 @@ type Deps struct {
 	// OtherCommand) in New and returns where that command's latency
 	// samples go.
 	CommandObserver func(command string) Observer
+	// ConfigFile is the configuration file the server was started with
+	// ("" when none); CONFIG REWRITE writes the running configuration to
+	// it.
+	ConfigFile string
 }
 
 // Server is the network runtime.
@@ -56,6 +62,7 @@ type Server struct {
 	cfgMu    sync.Mutex // serialises CONFIG SET
 	table    *command.Table
 	netCmds  map[string]netHandler
+	watches  *watchRegistry
 	ks       *keyspace.Keyspace
 	exec     storage.Executor
 	slots    *slots.Pool
@@ -84,6 +91,19 @@ type Server struct {
 	cmdStats  map[*command.Command]*cmdStat
 	cmdList   []*cmdStat
 	otherStat *cmdStat
+
+	// baseMu guards the CONFIG RESETSTAT baselines: base here and the
+	// base of every cmdStat. INFO reports counters minus their baseline;
+	// the counters themselves (which feed /metrics) never go back.
+	baseMu sync.Mutex
+	base   statsBase
+
+	configFile string
+
+	slowlog          *slowlog.Log
+	slowlogThreshold atomic.Int64 // microseconds; < 0: off
+	latency          *latency.Monitor
+	latencyThreshold atomic.Int64 // milliseconds; 0: off
 }
 
 // serverStats are the counters INFO stats reports.
@@ -106,6 +126,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		table:    command.NewTable(),
+		watches:  newWatchRegistry(),
 		ks:       deps.Keyspace,
 		exec:     deps.Executor,
 		slots:    slots.New(networkSlots(cfg)),
@@ -116,8 +137,13 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		started:  time.Now(),
 		runID:    newRunID(),
 		clients:  make(map[int64]*client),
+
+		configFile: deps.ConfigFile,
+		slowlog:    slowlog.New(cfg.SlowlogMaxLen),
+		latency:    latency.New(),
 	}
 	s.cfg.Store(cfg.Clone())
+	s.applyObservability(cfg)
 	command.Register(s.table)
 	s.registerNetworkCommands()
 	s.initCommandStats(deps.CommandObserver)

@@ -35,6 +35,15 @@ func startInProcess(tb testing.TB, mode string) string {
 // test can stop the storage runtime under a running network runtime.
 func startInProcessExec(tb testing.TB, mode string) (string, stopper) {
 	tb.Helper()
+	_, addr, exec := startInProcessServer(tb, mode, nil)
+	return addr, exec
+}
+
+// startInProcessServer is startInProcessExec that also returns the server,
+// and lets the test change the configuration (after the test defaults) and
+// the server's Deps before the server is built. configure may be nil.
+func startInProcessServer(tb testing.TB, mode string, configure func(*config.Config, *Deps)) (*Server, string, stopper) {
+	tb.Helper()
 	eng, err := pebble.Open(engine.Options{Dir: "db", InMemory: true})
 	if err != nil {
 		tb.Fatal(err)
@@ -55,7 +64,11 @@ func startInProcessExec(tb testing.TB, mode string) (string, stopper) {
 		exec = storage.New(ks, scfg, nil)
 	}
 	exec.Start()
-	srv, err := New(cfg, Deps{Keyspace: ks, Executor: exec})
+	deps := Deps{Keyspace: ks, Executor: exec}
+	if configure != nil {
+		configure(cfg, &deps)
+	}
+	srv, err := New(cfg, deps)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -81,7 +94,7 @@ func startInProcessExec(tb testing.TB, mode string) (string, stopper) {
 			tb.Error(err)
 		}
 	})
-	return ln.Addr().String(), exec
+	return srv, ln.Addr().String(), exec
 }
 
 // TestStorageUnavailable stops the storage runtime under a running server:

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/kiwidb/kiwi/internal/command"
 	"github.com/kiwidb/kiwi/internal/slots"
@@ -21,29 +22,49 @@ type Observer interface{ Observe(seconds float64) }
 // cmdStat is one command's counters, resolved once in New so that the hot
 // path does no allocation and no name lookups.
 type cmdStat struct {
-	name   string
-	calls  atomic.Uint64
-	errors atomic.Uint64
-	obs    Observer // nil: latency not observed
+	name string
+	// cmd is the command (nil for otherStat).
+	cmd *command.Command
+	// calls counts the calls that ran (Redis's commandstats calls),
+	// rejected those refused before running (unknown command, arity,
+	// NOAUTH), failed those that ran and replied with an error. usec is
+	// the time charged to the calls that ran, in microseconds.
+	calls, rejected, failed, usec atomic.Uint64
+	obs                           Observer // nil: latency not observed
+	// latencyEvent is the latency monitor event of the command.
+	latencyEvent string
+
+	// base is the value of the counters at the last CONFIG RESETSTAT,
+	// subtracted by INFO commandstats. Guarded by Server.baseMu.
+	base cmdCounts
 }
 
-// observe counts one call of the command that took seconds (negative: not
-// timed) and failed or not.
-func (st *cmdStat) observe(seconds float64, failed bool) {
-	if failed {
-		st.errors.Add(1)
-	}
-	if st.obs != nil && seconds >= 0 {
-		st.obs.Observe(seconds)
-	}
+// cmdCounts are the counters of one command at one moment.
+type cmdCounts struct {
+	calls, rejected, failed, usec uint64
 }
+
+func (st *cmdStat) load() cmdCounts {
+	return cmdCounts{st.calls.Load(), st.rejected.Load(), st.failed.Load(), st.usec.Load()}
+}
+
+// reject counts one call refused before it ran.
+func (st *cmdStat) reject() { st.rejected.Add(1) }
 
 // CommandStats are one command's cumulative counters.
 type CommandStats struct {
 	// Name is the lower-case command name, or OtherCommand.
 	Name string
 	// Calls counts the calls received, Errors those answered with an error.
+	// Calls = Ran + Rejected; Errors = Failed + Rejected.
 	Calls, Errors uint64
+	// Ran counts the calls that ran, Rejected those refused before running
+	// (unknown command, wrong arity, NOAUTH), Failed those that ran and
+	// replied with an error.
+	Ran, Rejected, Failed uint64
+	// Time is the total time charged to the calls that ran, measured as
+	// kiwi_command_duration_seconds measures it.
+	Time time.Duration
 }
 
 // Stats is a snapshot of the network runtime's state and cumulative
@@ -101,7 +122,9 @@ func (s *Server) Stats() Stats {
 	}
 	s.mu.Unlock()
 	for i, cs := range s.cmdList {
-		st.PerCommand[i] = CommandStats{Name: cs.name, Calls: cs.calls.Load(), Errors: cs.errors.Load()}
+		n := cs.load()
+		st.PerCommand[i] = CommandStats{Name: cs.name, Calls: n.calls + n.rejected, Errors: n.failed + n.rejected,
+			Ran: n.calls, Rejected: n.rejected, Failed: n.failed, Time: time.Duration(n.usec) * time.Microsecond}
 	}
 	return st
 }
@@ -110,7 +133,7 @@ func (s *Server) Stats() Stats {
 // of the table plus OtherCommand. newObserver may be nil.
 func (s *Server) initCommandStats(newObserver func(command string) Observer) {
 	mk := func(name string) *cmdStat {
-		st := &cmdStat{name: name}
+		st := &cmdStat{name: name, latencyEvent: "command"}
 		if newObserver != nil {
 			st.obs = newObserver(name)
 		}
@@ -120,23 +143,29 @@ func (s *Server) initCommandStats(newObserver func(command string) Observer) {
 	cmds := s.table.All()
 	s.cmdStats = make(map[*command.Command]*cmdStat, len(cmds))
 	for _, c := range cmds {
-		s.cmdStats[c] = mk(c.Name)
+		st := mk(c.Name)
+		st.cmd = c
+		if c.Flags&command.Fast != 0 {
+			st.latencyEvent = "fast-command"
+		}
+		s.cmdStats[c] = st
 	}
 	s.otherStat = mk(OtherCommand)
 	slices.SortFunc(s.cmdList, func(a, b *cmdStat) int { return strings.Compare(a.name, b.name) })
 }
 
-// cmdStat returns the counters of cmd (nil: an unknown command).
 // totalCommands is the number of commands received: the sum of the
-// per-command call counts (unknown commands are counted as "other").
+// per-command counts of calls run and rejected (unknown commands are
+// counted as "other").
 func (s *Server) totalCommands() uint64 {
 	var n uint64
 	for _, cs := range s.cmdList {
-		n += cs.calls.Load()
+		n += cs.calls.Load() + cs.rejected.Load()
 	}
 	return n
 }
 
+// cmdStat returns the counters of cmd (nil: an unknown command).
 func (s *Server) cmdStat(cmd *command.Command) *cmdStat {
 	if cmd == nil {
 		return s.otherStat

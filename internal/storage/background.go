@@ -196,7 +196,8 @@ func (b *background) submitExpire() {
 	limit := int(b.expireBatch.Load())
 	var res stepResult
 	b.submit(&jobFunc{
-		write: true,
+		write:      true,
+		background: true,
 		run: func(tx *keyspace.Tx) {
 			c := tx.Begin()
 			res.n, res.more, res.err = c.ExpireCycle(time.Now().UnixMilli(), limit)
@@ -219,7 +220,8 @@ func (b *background) submitGC() {
 	limit := int(b.gcBatch.Load())
 	var res stepResult
 	b.submit(&jobFunc{
-		write: true,
+		write:      true,
+		background: true,
 		run: func(tx *keyspace.Tx) {
 			c := tx.Begin()
 			res.n, res.more, res.err = c.SweepGarbage(limit)

@@ -84,6 +84,15 @@
 // jobs at Low priority, so they go through the single writer between client
 // writes and never ahead of them. At most one of each is in flight.
 //
+// # Observing
+//
+// Stats holds cumulative counters. For latency distributions, SetObserver
+// installs an Observer (package metrics turns it into Prometheus
+// histograms) that is told each job's queue wait and Run time, labelled
+// with its RunKind and priority, and each group commit's size and
+// duration. Without an observer (the default) none of this is timed.
+// Inline observes runs and commits but no queue wait.
+//
 // # Stopping
 //
 // Stop closes the channel: later Submits finish with ErrUnavailable, the

@@ -82,8 +82,9 @@ func (in *Inline) Stop(ctx context.Context) error {
 }
 
 // Submit runs job now, in the caller's goroutine, and finishes it before
-// returning. Writes wait for the write mutex. See Executor.
-func (in *Inline) Submit(job Job, _ msgchan.Priority, deadline time.Time) {
+// returning. Writes wait for the write mutex. prio orders nothing (there is
+// no queue); it only labels the job's timings (SetObserver). See Executor.
+func (in *Inline) Submit(job Job, prio msgchan.Priority, deadline time.Time) {
 	in.inflight.Add(1)
 	defer in.leave()
 	if runState(in.state.Load()) != stateRunning {
@@ -91,12 +92,13 @@ func (in *Inline) Submit(job Job, _ msgchan.Priority, deadline time.Time) {
 		return
 	}
 	if !job.Write() {
-		in.runRead(job, deadline)
+		e := msgchan.Envelope[Job]{Item: job, Priority: prio, Deadline: deadline}
+		in.runRead(&e)
 		return
 	}
 	in.wmu.Lock()
 	defer in.wmu.Unlock()
-	in.env[0] = msgchan.Envelope[Job]{Item: job, Deadline: deadline}
+	in.env[0] = msgchan.Envelope[Job]{Item: job, Priority: prio, Deadline: deadline}
 	in.scratch = in.applyWrites(in.env[:], in.scratch)
 	in.env[0] = msgchan.Envelope[Job]{}
 }

@@ -47,9 +47,11 @@ const (
 
 // jobFunc adapts functions to Job for internal jobs.
 type jobFunc struct {
-	write  bool
-	run    func(tx *keyspace.Tx)
-	finish func(err error)
+	write bool
+	// background marks the expiry and sweep steps (KindBackground).
+	background bool
+	run        func(tx *keyspace.Tx)
+	finish     func(err error)
 }
 
 func (j *jobFunc) Write() bool         { return j.write }

@@ -211,7 +211,7 @@ func (r *Runtime) worker(ctx context.Context) {
 			return
 		}
 		r.busy.Add(1)
-		r.runRead(e.Item, e.Deadline)
+		r.runRead(&e)
 		r.busy.Add(-1)
 	}
 }

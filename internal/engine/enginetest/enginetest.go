@@ -29,7 +29,8 @@
 // LowerBound >= UpperBound give an empty iterator; Get of an empty value
 // returns a zero-length slice and a nil error; a second Close of an engine,
 // snapshot or iterator returns engine.ErrClosed; committing a batch twice
-// returns engine.ErrClosed.
+// returns engine.ErrClosed; every backend implements engine.WriteStopper,
+// and a healthy engine, or a closed one, reports writes not stopped.
 package enginetest
 
 import (
@@ -106,6 +107,7 @@ func runSuite(t *testing.T, open func(t *testing.T) engine.Engine, cfg config) {
 		{"Snapshot", testSnapshot},
 		{"Checkpoint", testCheckpoint},
 		{"FlushAndStats", testFlushAndStats},
+		{"WriteStopped", testWriteStopped},
 		{"Closed", testClosed},
 		{"Concurrent", testConcurrent},
 		{"Persistence", testPersistence},
@@ -971,6 +973,44 @@ func testFlushAndStats(t *testing.T, open func(t *testing.T) engine.Engine, _ co
 	}
 }
 
+// testWriteStopped: a healthy engine under a light load reports that
+// writes are not stopped, through WriteStopper (which every backend
+// implements) and through Stats alike.
+func testWriteStopped(t *testing.T, open func(t *testing.T) engine.Engine, _ config) {
+	e := openClosing(t, open)
+	ws, ok := e.(engine.WriteStopper)
+	if !ok {
+		t.Fatalf("%T does not implement engine.WriteStopper", e)
+	}
+	check := func(when string) {
+		t.Helper()
+		if ws.WriteStopped() {
+			t.Errorf("WriteStopped() = true %s", when)
+		}
+		if e.Stats().WriteStopped {
+			t.Errorf("Stats().WriteStopped = true %s", when)
+		}
+		if engine.IsWriteStopped(e) {
+			t.Errorf("engine.IsWriteStopped = true %s", when)
+		}
+	}
+	check("on a fresh engine")
+	for round := range 3 {
+		b := e.NewBatch()
+		for i := range 500 {
+			b.Set(fmt.Appendf(nil, "ws%d-%05d", round, i), bytes.Repeat([]byte{byte(i)}, 64))
+		}
+		if err := b.Commit(round == 2); err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprintf("after write round %d", round))
+		if err := e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after writes and flushes")
+}
+
 func testClosed(t *testing.T, open func(t *testing.T) engine.Engine, _ config) {
 	e := open(t)
 	set(t, e, "a", "1")
@@ -1003,6 +1043,9 @@ func testClosed(t *testing.T, open func(t *testing.T) engine.Engine, _ config) {
 		t.Errorf("Commit of a batch made after Close = %v, want ErrClosed", err)
 	}
 	_ = e.Stats() // must not panic
+	if engine.IsWriteStopped(e) {
+		t.Error("IsWriteStopped after Close = true, want false")
+	}
 	if err := e.Close(); !errors.Is(err, engine.ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
 	}

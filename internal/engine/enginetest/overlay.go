@@ -32,9 +32,10 @@ type overlayEngine struct {
 }
 
 var (
-	_ engine.Engine   = (*overlayEngine)(nil)
-	_ engine.Batch    = (*overlayBatch)(nil)
-	_ engine.Snapshot = (*overlaySnapshot)(nil)
+	_ engine.Engine       = (*overlayEngine)(nil)
+	_ engine.WriteStopper = (*overlayEngine)(nil)
+	_ engine.Batch        = (*overlayBatch)(nil)
+	_ engine.Snapshot     = (*overlaySnapshot)(nil)
 )
 
 func newOverlayEngine(base engine.Engine, depth int) *overlayEngine {
@@ -161,6 +162,14 @@ func (o *overlayEngine) Stats() engine.Stats {
 		return engine.Stats{}
 	}
 	return o.base.Stats()
+}
+
+// WriteStopped reports the base engine's write stop (the overlay layers
+// never stop writes).
+func (o *overlayEngine) WriteStopped() bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return !o.closed && engine.IsWriteStopped(o.base)
 }
 
 func (o *overlayEngine) Close() error {

@@ -36,10 +36,11 @@ const Name = "leveldb"
 const checkpointChunk = 4 << 20
 
 var (
-	_ engine.Engine   = (*Engine)(nil)
-	_ engine.Snapshot = (*snapshot)(nil)
-	_ engine.Batch    = (*batch)(nil)
-	_ engine.Iterator = (*iter)(nil)
+	_ engine.Engine       = (*Engine)(nil)
+	_ engine.WriteStopper = (*Engine)(nil)
+	_ engine.Snapshot     = (*snapshot)(nil)
+	_ engine.Batch        = (*batch)(nil)
+	_ engine.Iterator     = (*iter)(nil)
 )
 
 var (
@@ -247,9 +248,10 @@ func (e *Engine) Stats() engine.Stats {
 		return engine.Stats{}
 	}
 	st := engine.Stats{
-		Compactions: int64(ds.Level0Comp) + int64(ds.NonLevel0Comp) + int64(ds.SeekComp),
-		Flushes:     int64(ds.MemComp),
-		WriteStalls: int64(ds.WriteDelayCount),
+		Compactions:  int64(ds.Level0Comp) + int64(ds.NonLevel0Comp) + int64(ds.SeekComp),
+		Flushes:      int64(ds.MemComp),
+		WriteStalls:  int64(ds.WriteDelayCount),
+		WriteStopped: ds.WritePaused,
 		Properties: map[string]string{
 			"leveldb.write-delay":        ds.WriteDelayDuration.String(),
 			"leveldb.write-paused":       strconv.FormatBool(ds.WritePaused),
@@ -278,6 +280,22 @@ func (e *Engine) Stats() engine.Stats {
 		st.Properties["leveldb.stats"] = s
 	}
 	return st
+}
+
+// WriteStopped reports goleveldb's write pause: level 0 has reached its
+// pause trigger (opt.Options.WriteL0PauseTrigger) and writes wait for a
+// compaction. The per-write slowdown before it (WriteDelayCount) is not a
+// stop. It implements engine.WriteStopper; false after Close (or if the
+// statistics cannot be read).
+func (e *Engine) WriteStopped() bool {
+	if e.closed.Load() {
+		return false
+	}
+	var ds leveldb.DBStats
+	if err := e.db.Stats(&ds); err != nil {
+		return false
+	}
+	return ds.WritePaused
 }
 
 // Close closes the database. A second Close returns engine.ErrClosed.

@@ -33,10 +33,11 @@ import (
 const Name = "pebble"
 
 var (
-	_ engine.Engine   = (*Engine)(nil)
-	_ engine.Snapshot = (*snapshot)(nil)
-	_ engine.Batch    = (*batch)(nil)
-	_ engine.Iterator = (*iterator)(nil)
+	_ engine.Engine       = (*Engine)(nil)
+	_ engine.WriteStopper = (*Engine)(nil)
+	_ engine.Snapshot     = (*snapshot)(nil)
+	_ engine.Batch        = (*batch)(nil)
+	_ engine.Iterator     = (*iterator)(nil)
 )
 
 // Engine is a Pebble database. Create it with Open; it must be closed with
@@ -48,6 +49,10 @@ type Engine struct {
 	closed   atomic.Bool
 	// writeStalls counts WriteStallBegin events since Open.
 	writeStalls atomic.Int64
+	// stalling counts the write stalls in progress: WriteStallBegin
+	// increments it and the matching WriteStallEnd decrements it (Pebble
+	// pairs them per stalled writer; several writers may stall at once).
+	stalling atomic.Int64
 	// checkpoints numbers the scratch directories used by in-memory checkpoints.
 	checkpoints atomic.Uint64
 }
@@ -71,9 +76,7 @@ func Open(opts engine.Options) (*Engine, error) {
 		FS:                 e.fs,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             newLogger(opts.Logger),
-		EventListener: &pebble.EventListener{
-			WriteStallBegin: func(pebble.WriteStallBeginInfo) { e.writeStalls.Add(1) },
-		},
+		EventListener:      e.eventListener(),
 	}
 	if opts.CacheBytes > 0 {
 		c := pebble.NewCache(opts.CacheBytes)
@@ -87,6 +90,27 @@ func Open(opts engine.Options) (*Engine, error) {
 	}
 	e.db = db
 	return e, nil
+}
+
+// eventListener tracks write stalls: their count and whether one is in
+// progress.
+func (e *Engine) eventListener() *pebble.EventListener {
+	return &pebble.EventListener{
+		WriteStallBegin: func(pebble.WriteStallBeginInfo) {
+			e.writeStalls.Add(1)
+			e.stalling.Add(1)
+		},
+		WriteStallEnd: func() { e.stalling.Add(-1) },
+	}
+}
+
+// WriteStopped reports whether a write stall is in progress: Pebble holds
+// writes back (too many queued memtables, or L0 read amplification at
+// L0StopWritesThreshold) until flushes and compactions catch up. Pebble
+// does not slow writes down before stopping them, so a stall is a stop.
+// It implements engine.WriteStopper; false after Close.
+func (e *Engine) WriteStopped() bool {
+	return !e.closed.Load() && e.stalling.Load() > 0
 }
 
 // Name returns "pebble".
@@ -249,6 +273,7 @@ func (e *Engine) Stats() engine.Stats {
 		Compactions:            m.Compact.Count,
 		Flushes:                m.Flush.Count,
 		WriteStalls:            e.writeStalls.Load(),
+		WriteStopped:           e.stalling.Load() > 0,
 		Properties: map[string]string{
 			"pebble.read-amp":             strconv.Itoa(m.ReadAmp()),
 			"pebble.memtable-count":       strconv.FormatInt(m.MemTable.Count, 10),

@@ -50,10 +50,11 @@ const Name = "rocksdb"
 const checkpointChunk = 4 << 20
 
 var (
-	_ engine.Engine   = (*Engine)(nil)
-	_ engine.Snapshot = (*snapshot)(nil)
-	_ engine.Batch    = (*batch)(nil)
-	_ engine.Iterator = (*iter)(nil)
+	_ engine.Engine       = (*Engine)(nil)
+	_ engine.WriteStopper = (*Engine)(nil)
+	_ engine.Snapshot     = (*snapshot)(nil)
+	_ engine.Batch        = (*batch)(nil)
+	_ engine.Iterator     = (*iter)(nil)
 )
 
 // Engine is a RocksDB database. Create it with Open; close it with Close
@@ -330,6 +331,7 @@ func (e *Engine) Stats() engine.Stats {
 		Properties:             map[string]string{},
 	}
 	st.L0Sublevels = st.L0Files
+	st.WriteStopped = prop("rocksdb.is-write-stopped") != 0
 	for _, name := range []string{
 		"rocksdb.estimate-num-keys",
 		"rocksdb.num-running-compactions",
@@ -357,6 +359,19 @@ func (e *Engine) Stats() engine.Stats {
 		}
 	}
 	return st
+}
+
+// WriteStopped reports RocksDB's "rocksdb.is-write-stopped" property:
+// writes are stopped (level-0 file count, memtable count or pending
+// compaction bytes over their stop triggers) until compactions catch up.
+// A write slowdown ("rocksdb.actual-delayed-write-rate" non-zero, also in
+// Stats.Properties) is not a stop. It implements engine.WriteStopper; false
+// after Close.
+func (e *Engine) WriteStopped() bool {
+	if e.closed.Load() {
+		return false
+	}
+	return strings.TrimSpace(e.db.GetProperty("rocksdb.is-write-stopped")) == "1"
 }
 
 type cfStats struct{ flushes, compactions, stalls int64 }
