@@ -15,6 +15,7 @@ func Register(t *Table) {
 	t.Add(keyCommands()...)
 	t.Add(flushCommands()...)
 	t.Add(hashCommands()...)
+	t.Add(listCommands()...)
 	t.Add(setCommands()...)
 }
 

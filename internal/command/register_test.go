@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -291,9 +290,6 @@ func newKiwiSession(t testing.TB) *kiwiSession {
 
 func (s *kiwiSession) do(args [][]byte) []byte {
 	cmd := s.table.Lookup(args[0])
-	if cmd == nil && equalFold(args[0], "lpush") {
-		return s.fakeLPush(args)
-	}
 	out := resp.NewWriter(s.proto)
 	if cmd == nil {
 		s.t.Errorf("unknown command %q", args[0])
@@ -320,34 +316,6 @@ func (s *kiwiSession) do(args [][]byte) []byte {
 		tx.Close()
 	}
 	return out.Bytes()
-}
-
-// fakeLPush creates a list key (LPUSH key elem on a missing key) until the
-// list commands exist, so transcripts can exercise WRONGTYPE. It writes the
-// meta record (type 3, see keyspace/meta.go) and the key counter directly
-// and reopens the keyspace.
-func (s *kiwiSession) fakeLPush(args [][]byte) []byte {
-	if len(args) != 3 {
-		s.t.Fatalf("fake LPUSH supports only LPUSH key elem")
-	}
-	// type 3, version 2^62 (far above any allocated one), no expiry,
-	// one element, head 0.
-	meta := make([]byte, 33)
-	meta[0], meta[1], meta[24] = 3, 0x40, 1
-	b := s.eng.NewBatch()
-	b.Set(append([]byte{'M', byte(s.db)}, args[1]...), meta)
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(s.ks.KeyCount(s.db)+1))
-	b.Set(append([]byte("Skeys:"), byte(s.db)), n[:])
-	if err := b.Commit(false); err != nil {
-		s.t.Fatal(err)
-	}
-	ks, err := keyspace.Open(s.eng, keyspace.Options{Databases: 16})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.ks = ks
-	return []byte(":1\r\n")
 }
 
 // redisSession sends transcript commands to a real redis-server.
@@ -515,6 +483,7 @@ func TestCommandTable(t *testing.T) {
 		persist keys scan randomkey rename renamenx flushdb flushall
 		hset hmset hsetnx hget hmget hdel hexists hlen hstrlen hkeys hvals hgetall hincrby hincrbyfloat
 		hrandfield hscan
+		lpush rpush lpushx rpushx lpop rpop llen lindex lrange lset ltrim lrem linsert lpos lmove rpoplpush lmpop
 		sadd srem scard sismember smismember smembers srandmember spop smove sinter sintercard sinterstore
 		sunion sunionstore sdiff sdiffstore sscan`)
 	if table.Len() != len(want) {
