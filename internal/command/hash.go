@@ -10,10 +10,9 @@ import (
 )
 
 var (
-	aclReadHash   = []string{"@read", "@hash", "@fast"}
-	aclReadHashS  = []string{"@read", "@hash", "@slow"}
-	aclWriteHash  = []string{"@write", "@hash", "@fast"}
-	aclWriteHashS = []string{"@write", "@hash", "@slow"}
+	aclReadHash  = []string{"@read", "@hash", "@fast"}
+	aclReadHashS = []string{"@read", "@hash", "@slow"}
+	aclWriteHash = []string{"@write", "@hash", "@fast"}
 )
 
 // hashCommands returns the hash commands.

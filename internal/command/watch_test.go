@@ -83,6 +83,7 @@ func TestKeyArgs(t *testing.T) {
 		"SINTERCARD 2 a b":  "a b",
 		"SINTERCARD 3 a b":  "",
 		"SINTERCARD x a b":  "",
+		"LMPOP 2 a b LEFT":  "a b",
 	}
 	for line, want := range cases {
 		args := strings.Fields(line)
