@@ -4,7 +4,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 TAGS     ?= $(shell ./scripts/tags.sh)
 TESTFLAGS ?= -race -timeout 45m
 
-.PHONY: all build run test setup vet lint fuzz bench bench-redis clean
+.PHONY: all build run test setup vet lint fuzz bench bench-redis compat clean
 
 all: build
 
@@ -53,6 +53,11 @@ bench:
 # (see docs/benchmarks.md).
 bench-redis: build
 	./scripts/bench-redis.sh
+
+# compat runs Redis 7.0.15's TCL suite against redis-server and Kiwi; subset
+# with UNITS="unit/type/hash ..." (see docs/compatibility.md).
+compat:
+	./scripts/compat.sh
 
 clean:
 	rm -rf bin

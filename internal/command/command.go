@@ -49,6 +49,9 @@ const (
 	// (a numkeys argument: SINTERCARD, ZUNION, LMPOP...); FirstKey,
 	// LastKey and KeyStep are then 0, as in Redis's COMMAND INFO.
 	MovableKeys
+	// Blocking commands may wait for data (BLPOP...): the network runtime
+	// runs each alone and waits between attempts (see Ctx.Block).
+	Blocking
 )
 
 var flagNames = []struct {
@@ -57,7 +60,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
 	{NoScript, "noscript"}, {Loading, "loading"}, {Stale, "stale"},
-	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"}, {AllowBusy, "allow_busy"}, {MovableKeys, "movablekeys"},
+	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"}, {AllowBusy, "allow_busy"}, {MovableKeys, "movablekeys"}, {Blocking, "blocking"},
 }
 
 // Names returns the Redis names of the flags, in COMMAND INFO order.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/resp"
@@ -52,6 +53,12 @@ type Ctx struct {
 	MaxBulk int64
 	// Watches is the batch's (may be nil).
 	Watches Watches
+	// NoBlock is set when a Blocking command must not wait (inside
+	// MULTI/EXEC): it then answers as if its timeout expired at once.
+	NoBlock bool
+	// blocked is set by Block; blockFor is its timeout.
+	blocked  bool
+	blockFor time.Duration
 
 	failed bool
 }
@@ -84,6 +91,14 @@ func (c *Ctx) Fail(err error) {
 	c.Error("ERR " + err.Error())
 }
 
+// Block reports that a Blocking command found no data and wants to wait
+// up to timeout (0: forever) before it is run again. It writes no reply
+// and nothing the command did stays. Handlers call it only when NoBlock
+// is false.
+func (c *Ctx) Block(timeout time.Duration) {
+	c.blocked, c.blockFor = true, timeout
+}
+
 // Failed reports whether Error or Fail was called.
 func (c *Ctx) Failed() bool { return c.failed }
 
@@ -94,6 +109,11 @@ type Call struct {
 	// Failed is set when the call's reply is an error (per-command error
 	// counters read it after the batch ran).
 	Failed bool
+	// Blocked is set when a Blocking command found no data (Ctx.Block):
+	// it wrote no reply and must run again after a key event or its
+	// BlockTimeout (0: none).
+	Blocked      bool
+	BlockTimeout time.Duration
 }
 
 // Batch is a run of consecutive storage commands from one connection. It is
@@ -114,6 +134,8 @@ type Batch struct {
 	// Watches, if set, is told about every key a write command of the
 	// batch modified (WATCH).
 	Watches Watches
+	// NoBlock makes Blocking commands answer at once (MULTI/EXEC).
+	NoBlock bool
 	// Network runs the calls of Network commands (Cmd.Run nil), which a
 	// batch holds only for MULTI/EXEC: it writes the reply, sets
 	// call.Failed on an error reply, and may change DB (SELECT).
@@ -129,6 +151,7 @@ func (b *Batch) Reset() {
 	clear(b.Calls)
 	b.Calls = b.Calls[:0]
 	b.ran, b.start, b.Errors = false, 0, 0
+	b.NoBlock = false
 }
 
 // HasWrite reports whether any call may write (then the batch goes to the
@@ -181,7 +204,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 	}
 	// The Ctx lives in the Batch so that handing it to the handler does
 	// not allocate.
-	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk, Watches: b.Watches}
+	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk, Watches: b.Watches, NoBlock: b.NoBlock}
 	c := &b.ctx
 	defer func() {
 		if r := recover(); r != nil {
@@ -208,6 +231,10 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 	case child.Stale():
 		child.Discard()
 		return true
+	case c.blocked:
+		b.Out.Truncate(mark)
+		child.Discard()
+		call.Blocked, call.BlockTimeout = true, c.blockFor
 	case c.failed:
 		b.Errors++
 		call.Failed = true

@@ -3,6 +3,7 @@ package command
 import (
 	"errors"
 	"math"
+	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 )
@@ -361,29 +362,34 @@ func cmdLMove(c *Ctx) {
 }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
-func cmdLMPop(c *Ctx) {
-	numkeys, ok := parseInt(c.Args[1])
+func cmdLMPop(c *Ctx) { lmpop(c, 1, -1) }
+
+// lmpop is LMPOP and BLMPOP: the arguments from index at are numkeys key
+// [key ...] LEFT|RIGHT [COUNT count]; timeout < 0 means never block.
+func lmpop(c *Ctx, at int, timeout time.Duration) {
+	numkeys, ok := parseInt(c.Args[at])
 	if !ok || numkeys < 1 {
 		c.Error(errNumKeys)
 		return
 	}
-	if numkeys > int64(len(c.Args)-3) {
+	if numkeys > int64(len(c.Args)-at-2) {
 		c.Error(ErrSyntax)
 		return
 	}
-	keys := c.Args[2 : 2+numkeys]
-	left, ok := listEnd(c, c.Args[2+numkeys])
+	keys := c.Args[at+1 : at+1+int(numkeys)]
+	rest := c.Args[at+1+int(numkeys):]
+	left, ok := listEnd(c, rest[0])
 	if !ok {
 		return
 	}
 	count := int64(-1)
-	for j := 3 + int(numkeys); j < len(c.Args); j++ {
-		if count != -1 || !equalFold(c.Args[j], "count") || j+1 == len(c.Args) {
+	for j := 1; j < len(rest); j++ {
+		if count != -1 || !equalFold(rest[j], "count") || j+1 == len(rest) {
 			c.Error(ErrSyntax)
 			return
 		}
 		j++
-		if count, ok = parseInt(c.Args[j]); !ok || count < 1 {
+		if count, ok = parseInt(rest[j]); !ok || count < 1 {
 			c.Error(errMPopCount)
 			return
 		}
@@ -404,5 +410,5 @@ func cmdLMPop(c *Ctx) {
 			return
 		}
 	}
-	c.Out.WriteNullArray()
+	blockOrNull(c, timeout, c.Out.WriteNullArray)
 }

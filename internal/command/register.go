@@ -17,6 +17,7 @@ func Register(t *Table) {
 	t.Add(hashCommands()...)
 	t.Add(listCommands()...)
 	t.Add(setCommands()...)
+	t.Add(zsetCommands()...)
 }
 
 // ACL category lists shared by many commands.

@@ -300,7 +300,8 @@ func (s *kiwiSession) do(args [][]byte) []byte {
 		out.WriteError(WrongArgs(cmd.Name))
 		return out.Bytes()
 	}
-	b := &Batch{Calls: []Call{{Cmd: cmd, Args: args}}, DB: s.db, Now: s.now, MaxBulk: 512 << 20, Out: out, Watches: s.watches}
+	b := &Batch{Calls: []Call{{Cmd: cmd, Args: args}}, DB: s.db, Now: s.now, MaxBulk: 512 << 20, Out: out, Watches: s.watches,
+		NoBlock: true} // a blocking command with no data answers as on timeout
 	if b.HasWrite() {
 		g := s.ks.BeginGroup()
 		b.Run(g)
@@ -485,7 +486,11 @@ func TestCommandTable(t *testing.T) {
 		hrandfield hscan
 		lpush rpush lpushx rpushx lpop rpop llen lindex lrange lset ltrim lrem linsert lpos lmove rpoplpush lmpop
 		sadd srem scard sismember smismember smembers srandmember spop smove sinter sintercard sinterstore
-		sunion sunionstore sdiff sdiffstore sscan`)
+		sunion sunionstore sdiff sdiffstore sscan
+		zadd zincrby zrem zcard zcount zlexcount zscore zmscore zrank zrevrank zrange zrangestore
+		zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zrevrange zremrangebyrank zremrangebyscore
+		zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zunionstore zinter zinterstore zintercard
+		zdiff zdiffstore zscan`)
 	if table.Len() != len(want) {
 		t.Errorf("%d commands registered, want %d", table.Len(), len(want))
 	}
