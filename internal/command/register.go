@@ -19,8 +19,10 @@ func Register(t *Table) {
 	t.Add(lcsCommands()...)
 	t.Add(introspectionCommands()...)
 	t.Add(listCommands()...)
+	t.Add(blockingListCommands()...)
 	t.Add(setCommands()...)
 	t.Add(zsetCommands()...)
+	t.Add(blockingZSetCommands()...)
 }
 
 // ACL category lists shared by many commands.

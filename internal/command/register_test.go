@@ -485,6 +485,7 @@ func TestCommandTable(t *testing.T) {
 		hset hmset hsetnx hget hmget hdel hexists hlen hstrlen hkeys hvals hgetall hincrby hincrbyfloat
 		hrandfield hscan
 		lpush rpush lpushx rpushx lpop rpop llen lindex lrange lset ltrim lrem linsert lpos lmove rpoplpush lmpop
+		blpop brpop blmove brpoplpush blmpop bzpopmin bzpopmax bzmpop
 		sadd srem scard sismember smismember smembers srandmember spop smove sinter sintercard sinterstore
 		sunion sunionstore sdiff sdiffstore sscan
 		zadd zincrby zrem zcard zcount zlexcount zscore zmscore zrank zrevrank zrange zrangestore

@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +38,11 @@ type Config struct {
 	// ClientQueryBufferLimit is the most bytes one client request may
 	// occupy (client-query-buffer-limit). Live.
 	ClientQueryBufferLimit int64
+	// ClientOutputBufferLimit holds the output buffer limits of the client
+	// classes in Redis's CONFIG GET form, "normal 0 0 0 slave 268435456
+	// 67108864 60 pubsub 33554432 8388608 60" (client-output-buffer-limit);
+	// read it with OutputBufferLimitOf. Live.
+	ClientOutputBufferLimit string
 	// PidFile is written with the process id at start; "" = none (pidfile).
 	// Restart-only.
 	PidFile string
@@ -210,4 +217,111 @@ func SlogLevel(level string) slog.Level {
 	default:
 		return slog.LevelInfo
 	}
+}
+
+// OutputBufferLimit is one client class's client-output-buffer-limit: a
+// client whose pending output reaches Hard bytes is disconnected at once,
+// one whose output stays at Soft bytes or more for longer than SoftSeconds
+// is disconnected then. 0 disables a limit.
+type OutputBufferLimit struct {
+	Hard, Soft  int64
+	SoftSeconds int64
+}
+
+// Output buffer limit classes, in Redis's order (CONFIG GET shows the
+// replica class as "slave", as Redis 7.0 does).
+const (
+	OutputClassNormal = iota
+	OutputClassReplica
+	OutputClassPubSub
+	numOutputClasses
+)
+
+var (
+	outputClassNames = [numOutputClasses]string{"normal", "slave", "pubsub"}
+	// defaultOutputLimits are Redis's defaults, the base of a value that
+	// does not name every class.
+	defaultOutputLimits = [numOutputClasses]OutputBufferLimit{
+		{},
+		{Hard: 256 * mib, Soft: 64 * mib, SoftSeconds: 60},
+		{Hard: 32 * mib, Soft: 8 * mib, SoftSeconds: 60},
+	}
+)
+
+// OutputBufferLimitOf returns the limits of class (OutputClassNormal,
+// OutputClassReplica or OutputClassPubSub).
+func (c *Config) OutputBufferLimitOf(class int) OutputBufferLimit {
+	limits, reason := parseOutputLimits(defaultOutputLimits, c.ClientOutputBufferLimit)
+	if reason != "" {
+		return defaultOutputLimits[class] // not reached on a validated Config
+	}
+	return limits[class]
+}
+
+// mergeOutputLimits reads s, "<class> <hard> <soft> <soft-seconds>
+// [<class> ...]" as Redis's client-output-buffer-limit takes it, over the
+// limits in cur ("" = the defaults), and returns the result in CONFIG GET
+// form, or the reason s cannot be read (Redis's wording).
+func mergeOutputLimits(cur, s string) (string, string) {
+	base := defaultOutputLimits
+	if cur != "" {
+		var reason string
+		if base, reason = parseOutputLimits(defaultOutputLimits, cur); reason != "" {
+			base = defaultOutputLimits
+		}
+	}
+	limits, reason := parseOutputLimits(base, s)
+	if reason != "" {
+		return "", reason
+	}
+	if len(strings.Fields(s)) == 0 {
+		return cur, "" // nothing to change ("" stays "": the defaults)
+	}
+	var b strings.Builder
+	for i, l := range limits {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s %d %d %d", outputClassNames[i], l.Hard, l.Soft, l.SoftSeconds)
+	}
+	return b.String(), ""
+}
+
+// checkOutputLimits accepts the values mergeOutputLimits returns: the
+// CONFIG GET form, or "" for the defaults.
+func checkOutputLimits(s string) bool {
+	c, reason := mergeOutputLimits("", s)
+	return reason == "" && c == s
+}
+
+// parseOutputLimits applies the class quadruples of s to base, as Redis's
+// setConfigClientOutputBufferLimitOption: all of them or, on error, none.
+func parseOutputLimits(base [numOutputClasses]OutputBufferLimit, s string) ([numOutputClasses]OutputBufferLimit, string) {
+	f := strings.Fields(s)
+	if len(f)%4 != 0 {
+		return base, "Wrong number of arguments in buffer limit configuration."
+	}
+	out := base
+	for i := 0; i < len(f); i += 4 {
+		class := -1
+		switch strings.ToLower(f[i]) {
+		case "normal":
+			class = OutputClassNormal
+		case "replica", "slave":
+			class = OutputClassReplica
+		case "pubsub":
+			class = OutputClassPubSub
+		}
+		if class < 0 {
+			return base, "Invalid client class specified in buffer limit configuration."
+		}
+		hard, herr := parseSize(f[i+1])
+		soft, serr := parseSize(f[i+2])
+		secs, err := strconv.ParseInt(f[i+3], 10, 64)
+		if herr != "" || serr != "" || err != nil || secs < 0 {
+			return base, "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+		}
+		out[class] = OutputBufferLimit{Hard: hard, Soft: soft, SoftSeconds: secs}
+	}
+	return out, ""
 }

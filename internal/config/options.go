@@ -65,6 +65,13 @@ var options = []*option{
 		ref:  func(c *Config) any { return &c.ClientQueryBufferLimit },
 	},
 	{
+		name: "client-output-buffer-limit", kind: kindString, def: "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", live: true,
+		help:  "Output buffer limits per client class, as in Redis: class, hard limit, soft limit, soft seconds, for one or more of normal, replica and pubsub. Kiwi applies the pubsub class to subscribed connections (docs/pubsub.md).",
+		ref:   func(c *Config) any { return &c.ClientOutputBufferLimit },
+		merge: mergeOutputLimits, valid: checkOutputLimits,
+		rule: "groups of four: class (normal, replica or slave, pubsub), hard and soft size, soft seconds",
+	},
+	{
 		name: "pidfile", kind: kindString, def: "",
 		help: "File the process id is written to at start; empty = no pid file.",
 		ref:  func(c *Config) any { return &c.PidFile },
@@ -306,6 +313,12 @@ type option struct {
 	// whether the value is acceptable, and rule says what it demands.
 	valid func(s string) bool
 	rule  string
+	// merge, if set, reads a kindString value given as text as a change
+	// to the current value cur ("" = the default) and returns the new
+	// value in canonical form, or the reason the text cannot be read.
+	// CONFIG SET passes the running value, so that it may change part
+	// of it (client-output-buffer-limit: the classes it names).
+	merge func(cur, s string) (string, string)
 }
 
 // bounds is an inclusive integer range; a missing end is unbounded.

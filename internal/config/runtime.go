@@ -69,6 +69,9 @@ func (c *Config) SetMany(pairs [][2]string) error {
 		seen[o] = true
 		given[o.name] = name
 		v, reason := o.fromText(value)
+		if reason == "" && o.merge != nil {
+			v, reason = o.merge(o.load(&next).(string), value)
+		}
 		if reason == "" {
 			reason = o.check(v)
 		}

@@ -32,6 +32,9 @@ const (
 func (o *option) fromText(s string) (any, string) {
 	switch o.kind {
 	case kindString:
+		if o.merge != nil {
+			return o.merge("", s)
+		}
 		return s, ""
 	case kindEnum:
 		return strings.ToLower(s), ""

@@ -142,20 +142,23 @@ func (c *client) infoLine(now time.Time) string {
 	}
 	age := int64(now.Sub(c.created) / time.Second)
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=%d sub=0 psub=0 ssub=0 multi=-1 "+
-		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s "+
+	flags, sub, psub, ssub, omem := c.pubsubFlags()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=-1 "+
+		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s "+
 		"user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
-		c.id, c.raddr, c.laddr, name, age, idle, db, cmd, proto, lib, ver)
+		c.id, c.raddr, c.laddr, name, age, idle, flags, db, sub, psub, ssub, omem, cmd, proto, lib, ver)
 }
 
 func clientListCmd(c *client, args [][]byte) {
 	var ids map[int64]bool
+	typ := ""
 	for i := 2; i < len(args); i++ {
 		switch opt := strings.ToLower(string(args[i])); {
 		case opt == "type" && i+1 < len(args):
 			switch t := strings.ToLower(string(args[i+1])); t {
-			case "normal":
-			case "master", "replica", "slave", "pubsub":
+			case "normal", "pubsub":
+				typ = t
+			case "master", "replica", "slave":
 				ids = map[int64]bool{} // Kiwi has no clients of these kinds yet.
 			default:
 				c.replyError("ERR Unknown client type '" + string(args[i+1]) + "'")
@@ -182,7 +185,7 @@ func clientListCmd(c *client, args [][]byte) {
 	now := time.Now()
 	var sb strings.Builder
 	for _, o := range c.s.clientList() {
-		if ids != nil && !ids[o.id] {
+		if ids != nil && !ids[o.id] || typ != "" && o.clientType() != typ {
 			continue
 		}
 		sb.WriteString(o.infoLine(now))
@@ -261,7 +264,7 @@ func clientKill(c *client, args [][]byte) {
 			addr != "" && o.raddr != addr,
 			laddr != "" && o.laddr != laddr,
 			user != "" && user != "default",
-			typ != "" && typ != "normal",
+			typ != "" && typ != o.clientType(),
 			skipMe && o == c:
 			continue
 		}

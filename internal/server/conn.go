@@ -63,6 +63,8 @@ type client struct {
 
 	lastActive atomic.Int64 // Unix nanoseconds of the last command
 	closed     atomic.Bool
+	// ps is the Pub/Sub state (pubsub.go), set by the first subscription.
+	ps atomic.Pointer[pubsubConn]
 }
 
 func newClient(s *Server, nc net.Conn, id int64) *client {
@@ -104,11 +106,13 @@ func (c *client) closeConn() {
 func (c *client) serve() {
 	defer c.closeConn()
 	defer c.s.watches.unwatchAll(c)
+	defer c.pubsubClose()
 	for {
 		cfg := c.s.Config()
 		if cfg.Timeout > 0 {
 			_ = c.nc.SetReadDeadline(time.Now().Add(time.Duration(cfg.Timeout) * time.Second))
 		}
+		c.pubsubKeepAlive(cfg)
 		c.rd.SetLimits(readerLimits(cfg))
 		c.rd.SetAuthRequired(!c.authed)
 		cmds, err := c.rd.ReadBatch(c.cmds[:0], cfg.Runtime.MaxPipeline)
@@ -156,6 +160,9 @@ func (c *client) readFailed(err error) {
 // flush writes the buffered replies to the socket. It reports false when the
 // connection is unusable.
 func (c *client) flush() bool {
+	if ps := c.ps.Load(); ps != nil {
+		return c.flushAsync(ps)
+	}
 	if c.out.Len() == 0 {
 		return true
 	}
@@ -195,6 +202,11 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 			c.replyError("NOAUTH Authentication required.")
 			c.rejectQueued()
 			st.reject()
+		case c.pubsubDenied(cmd):
+			c.runStorage(cfg)
+			c.replyError(pubsubDeniedError(cmd, args))
+			c.rejectQueued()
+			st.reject()
 		case c.multi.active && !multiPassThrough[cmd.Name]:
 			c.runStorage(cfg)
 			c.queue(cmd, args, st)
@@ -204,6 +216,12 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 			errs, start := c.errs, time.Now()
 			c.s.netCmds[cmd.Name](c, args)
 			c.called(st, args, time.Since(start), c.errs != errs)
+		case cmd.Flags&command.Blocking != 0:
+			c.runStorage(cfg)
+			c.setLastCmd(cmd.Name)
+			if !c.runBlocking(cmd, args, st, cfg) {
+				c.quit = true
+			}
 		default:
 			c.setLastCmd(cmd.Name)
 			batch.Calls = append(batch.Calls, command.Call{Cmd: cmd, Args: args})
@@ -243,7 +261,7 @@ func (c *client) runStorage(cfg *config.Config) {
 	b.MaxBulk = cfg.ProtoMaxBulkLen
 	b.Out = c.out
 	b.Logger = c.s.log
-	b.Watches = c.s.watches
+	b.Watches = c.s.events
 	c.job.write = b.HasWrite()
 
 	c.s.slots.Release()

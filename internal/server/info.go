@@ -199,7 +199,7 @@ func (r *infoRun) clients(sb *strings.Builder) {
 	field(sb, "connected_clients", n)
 	field(sb, "cluster_connections", 0)
 	field(sb, "maxclients", s.Config().MaxClients)
-	field(sb, "blocked_clients", 0)
+	field(sb, "blocked_clients", s.blocked.blockedClients())
 	field(sb, "network_slots", s.slots.Size())
 	field(sb, "network_slots_in_use", s.slots.InUse())
 	field(sb, "network_queue_length", s.slots.Waiting())
@@ -317,7 +317,9 @@ func (r *infoRun) stats(sb *strings.Builder) {
 		field(sb, "expired_keys", sub(ss.ExpiredKeys, b.expiredKeys))
 	}
 	field(sb, "evicted_keys", 0)
+	s.pubsubInfo(sb)
 	field(sb, "total_error_replies", sub(st.errorReplies.Load(), b.errorReplies))
+	field(sb, "client_output_buffer_limit_disconnections", sub(st.outputLimitKills.Load(), b.outputLimitKills))
 }
 
 func (r *infoRun) replication(sb *strings.Builder) {
@@ -448,6 +450,7 @@ func (r *infoRun) keyspace(sb *strings.Builder) {
 // RESETSTAT.
 type statsBase struct {
 	connsReceived, connsRejected, netInput, netOutput, errorReplies int64
+	outputLimitKills                                                int64
 	expiredKeys                                                     uint64
 }
 
@@ -463,12 +466,13 @@ func (s *Server) ResetStats() {
 	s.baseMu.Lock()
 	defer s.baseMu.Unlock()
 	s.base = statsBase{
-		connsReceived: st.connsReceived.Load(),
-		connsRejected: st.connsRejected.Load(),
-		netInput:      st.netInput.Load(),
-		netOutput:     st.netOutput.Load(),
-		errorReplies:  st.errorReplies.Load(),
-		expiredKeys:   ss.ExpiredKeys,
+		connsReceived:    st.connsReceived.Load(),
+		connsRejected:    st.connsRejected.Load(),
+		netInput:         st.netInput.Load(),
+		netOutput:        st.netOutput.Load(),
+		errorReplies:     st.errorReplies.Load(),
+		outputLimitKills: st.outputLimitKills.Load(),
+		expiredKeys:      ss.ExpiredKeys,
 	}
 	for _, cs := range s.cmdList {
 		cs.base = cs.load()

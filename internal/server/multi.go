@@ -238,7 +238,8 @@ func (c *client) runExec(cfg *config.Config) {
 	b.Out = c.out
 	b.Logger = c.s.log
 	b.Network = c.runQueuedNetwork
-	b.Watches = c.s.watches
+	b.Watches = c.s.events
+	b.NoBlock = true
 	j.write, j.exec, j.execAborted = true, c, false
 	mark := c.out.Len()
 

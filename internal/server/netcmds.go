@@ -68,10 +68,14 @@ func (s *Server) networkCommands() []netCommand {
 		s.commandCommand(),
 		s.slowlogCommand(),
 		s.latencyCommand(),
-	}, s.transactionCommands()...)
+		s.functionCommand(),
+	}, append(s.transactionCommands(), s.pubsubCommands()...)...)
 }
 
 func cmdPing(c *client, args [][]byte) {
+	if c.pubsubPing(args) {
+		return
+	}
 	if len(args) > 2 {
 		c.replyError(command.WrongArgs("ping"))
 		return

@@ -63,6 +63,9 @@ type Server struct {
 	table    *command.Table
 	netCmds  map[string]netHandler
 	watches  *watchRegistry
+	blocked  *blockRegistry
+	events   keyEvents // watches and blocked, as write commands see them
+	ps       *pubsubServer
 	ks       *keyspace.Keyspace
 	exec     storage.Executor
 	slots    *slots.Pool
@@ -113,6 +116,9 @@ type serverStats struct {
 	netInput      atomic.Int64
 	netOutput     atomic.Int64
 	errorReplies  atomic.Int64
+	// outputLimitKills counts connections closed at
+	// client-output-buffer-limit (pubsub.go).
+	outputLimitKills atomic.Int64
 }
 
 // New builds a server from a validated configuration.
@@ -127,6 +133,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s := &Server{
 		table:    command.NewTable(),
 		watches:  newWatchRegistry(),
+		blocked:  newBlockRegistry(),
+		ps:       newPubsubServer(),
 		ks:       deps.Keyspace,
 		exec:     deps.Executor,
 		slots:    slots.New(networkSlots(cfg)),
@@ -142,6 +150,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		slowlog:    slowlog.New(cfg.SlowlogMaxLen),
 		latency:    latency.New(),
 	}
+	s.events = keyEvents{watches: s.watches, blocked: s.blocked}
 	s.cfg.Store(cfg.Clone())
 	s.applyObservability(cfg)
 	command.Register(s.table)
