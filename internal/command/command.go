@@ -52,15 +52,18 @@ const (
 	// Blocking commands may wait for data (BLPOP...): the network runtime
 	// runs each alone and waits between attempts (see Ctx.Block).
 	Blocking
+	// PubSub commands belong to Pub/Sub (SUBSCRIBE, PUBLISH...).
+	PubSub
 )
 
 var flagNames = []struct {
 	f    Flags
 	name string
 }{
-	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
-	{NoScript, "noscript"}, {Loading, "loading"}, {Stale, "stale"},
-	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"}, {AllowBusy, "allow_busy"}, {MovableKeys, "movablekeys"}, {Blocking, "blocking"},
+	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"}, {PubSub, "pubsub"},
+	{NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"}, {Stale, "stale"},
+	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"},
+	{MovableKeys, "movablekeys"}, {AllowBusy, "allow_busy"},
 }
 
 // Names returns the Redis names of the flags, in COMMAND INFO order.

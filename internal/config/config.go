@@ -81,6 +81,61 @@ type CompatConfig struct {
 	Save string
 	// AppendOnly is Redis's AOF switch (appendonly).
 	AppendOnly bool
+
+	// Redis tuning options that test harnesses and tools set (the
+	// encoding thresholds, lazyfree, eviction...): accepted, remembered,
+	// reported, no effect.
+	// HashMaxListpackEntries is Redis's hash-max-listpack-entries.
+	HashMaxListpackEntries int
+	// HashMaxListpackValue is Redis's hash-max-listpack-value.
+	HashMaxListpackValue int
+	// ZSetMaxListpackEntries is Redis's zset-max-listpack-entries.
+	ZSetMaxListpackEntries int
+	// ZSetMaxListpackValue is Redis's zset-max-listpack-value.
+	ZSetMaxListpackValue int
+	// SetMaxIntsetEntries is Redis's set-max-intset-entries.
+	SetMaxIntsetEntries int
+	// ListMaxListpackSize is Redis's list-max-listpack-size.
+	ListMaxListpackSize int
+	// ListCompressDepth is Redis's list-compress-depth.
+	ListCompressDepth int
+	// StreamNodeMaxEntries is Redis's stream-node-max-entries.
+	StreamNodeMaxEntries int
+	// StreamNodeMaxBytes is Redis's stream-node-max-bytes.
+	StreamNodeMaxBytes int64
+	// LuaTimeLimit is Redis's lua-time-limit.
+	LuaTimeLimit int
+	// HZ is Redis's hz.
+	HZ int
+	// MaxMemory is Redis's maxmemory.
+	MaxMemory int64
+	// ActiveRehashing is Redis's activerehashing.
+	ActiveRehashing bool
+	// LazyfreeLazyEviction is Redis's lazyfree-lazy-eviction.
+	LazyfreeLazyEviction bool
+	// LazyfreeLazyExpire is Redis's lazyfree-lazy-expire.
+	LazyfreeLazyExpire bool
+	// LazyfreeLazyServerDel is Redis's lazyfree-lazy-server-del.
+	LazyfreeLazyServerDel bool
+	// LazyfreeLazyUserDel is Redis's lazyfree-lazy-user-del.
+	LazyfreeLazyUserDel bool
+	// LazyfreeLazyUserFlush is Redis's lazyfree-lazy-user-flush.
+	LazyfreeLazyUserFlush bool
+	// LatencyTracking is Redis's latency-tracking.
+	LatencyTracking bool
+	// ReplicaServeStaleData is Redis's replica-serve-stale-data.
+	ReplicaServeStaleData bool
+	// ReplicaReadOnly is Redis's replica-read-only.
+	ReplicaReadOnly bool
+	// MinReplicasToWrite is Redis's min-replicas-to-write.
+	MinReplicasToWrite int
+	// MaxMemoryPolicy is Redis's maxmemory-policy.
+	MaxMemoryPolicy string
+	// AppendFsync is Redis's appendfsync.
+	AppendFsync string
+	// NotifyKeyspaceEvents is Redis's notify-keyspace-events (no
+	// notifications are sent yet).
+	NotifyKeyspaceEvents string
 }
 
 // StorageConfig is the [storage] section: the engine and its background work.

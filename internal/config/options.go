@@ -112,6 +112,162 @@ var options = []*option{
 		help: "Redis append-only file switch. Compatibility only: no effect, Kiwi persists every write.",
 		ref:  func(c *Config) any { return &c.Compat.AppendOnly },
 	},
+	{
+		name: "hash-max-listpack-entries", kind: kindInt, def: "512", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis hash encoding threshold. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.HashMaxListpackEntries },
+	},
+	{
+		name: "hash-max-ziplist-entries", kind: kindInt, def: "512", bounds: atLeast(0), live: true, compat: true, alias: "hash-max-listpack-entries",
+		help: "Alias of hash-max-listpack-entries. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.HashMaxListpackEntries },
+	},
+	{
+		name: "hash-max-listpack-value", kind: kindInt, def: "64", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis hash encoding threshold. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.HashMaxListpackValue },
+	},
+	{
+		name: "hash-max-ziplist-value", kind: kindInt, def: "64", bounds: atLeast(0), live: true, compat: true, alias: "hash-max-listpack-value",
+		help: "Alias of hash-max-listpack-value. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.HashMaxListpackValue },
+	},
+	{
+		name: "zset-max-listpack-entries", kind: kindInt, def: "128", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis sorted-set encoding threshold. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ZSetMaxListpackEntries },
+	},
+	{
+		name: "zset-max-ziplist-entries", kind: kindInt, def: "128", bounds: atLeast(0), live: true, compat: true, alias: "zset-max-listpack-entries",
+		help: "Alias of zset-max-listpack-entries. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ZSetMaxListpackEntries },
+	},
+	{
+		name: "zset-max-listpack-value", kind: kindInt, def: "64", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis sorted-set encoding threshold. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ZSetMaxListpackValue },
+	},
+	{
+		name: "zset-max-ziplist-value", kind: kindInt, def: "64", bounds: atLeast(0), live: true, compat: true, alias: "zset-max-listpack-value",
+		help: "Alias of zset-max-listpack-value. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ZSetMaxListpackValue },
+	},
+	{
+		name: "set-max-intset-entries", kind: kindInt, def: "512", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis set encoding threshold. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.SetMaxIntsetEntries },
+	},
+	{
+		name: "list-max-listpack-size", kind: kindInt, def: "-2", bounds: between(-5, 1<<31-1), live: true, compat: true,
+		help: "Redis list node size. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ListMaxListpackSize },
+	},
+	{
+		name: "list-max-ziplist-size", kind: kindInt, def: "-2", bounds: between(-5, 1<<31-1), live: true, compat: true, alias: "list-max-listpack-size",
+		help: "Alias of list-max-listpack-size. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ListMaxListpackSize },
+	},
+	{
+		name: "list-compress-depth", kind: kindInt, def: "0", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis list compression depth. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ListCompressDepth },
+	},
+	{
+		name: "stream-node-max-entries", kind: kindInt, def: "100", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis stream node size. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.StreamNodeMaxEntries },
+	},
+	{
+		name: "stream-node-max-bytes", kind: kindSize, def: "4096", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis stream node size. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.StreamNodeMaxBytes },
+	},
+	{
+		name: "lua-time-limit", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis script time limit (ms); Kiwi runs no scripts. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LuaTimeLimit },
+	},
+	{
+		name: "busy-reply-threshold", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, compat: true, alias: "lua-time-limit",
+		help: "Alias of lua-time-limit. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LuaTimeLimit },
+	},
+	{
+		name: "hz", kind: kindInt, def: "10", bounds: between(1, 500), live: true, compat: true,
+		help: "Redis background task frequency; Kiwi's are storage.expire-interval and storage.gc-interval. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.HZ },
+	},
+	{
+		name: "maxmemory", kind: kindSize, def: "0", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis memory limit; Kiwi keeps its data on disk and never evicts. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.MaxMemory },
+	},
+	{
+		name: "activerehashing", kind: kindBool, def: "yes", live: true, compat: true,
+		help: "Redis hash table rehashing. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ActiveRehashing },
+	},
+	{
+		name: "lazyfree-lazy-eviction", kind: kindBool, def: "no", live: true, compat: true,
+		help: "Redis background freeing; Kiwi always frees in the background. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LazyfreeLazyEviction },
+	},
+	{
+		name: "lazyfree-lazy-expire", kind: kindBool, def: "no", live: true, compat: true,
+		help: "Redis background freeing; Kiwi always frees in the background. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LazyfreeLazyExpire },
+	},
+	{
+		name: "lazyfree-lazy-server-del", kind: kindBool, def: "no", live: true, compat: true,
+		help: "Redis background freeing; Kiwi always frees in the background. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LazyfreeLazyServerDel },
+	},
+	{
+		name: "lazyfree-lazy-user-del", kind: kindBool, def: "no", live: true, compat: true,
+		help: "Redis background freeing; Kiwi always frees in the background. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LazyfreeLazyUserDel },
+	},
+	{
+		name: "lazyfree-lazy-user-flush", kind: kindBool, def: "no", live: true, compat: true,
+		help: "Redis background freeing; Kiwi always frees in the background. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LazyfreeLazyUserFlush },
+	},
+	{
+		name: "latency-tracking", kind: kindBool, def: "yes", live: true, compat: true,
+		help: "Redis per-command latency percentiles (INFO latencystats). Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.LatencyTracking },
+	},
+	{
+		name: "replica-serve-stale-data", kind: kindBool, def: "yes", live: true, compat: true,
+		help: "Redis replication option; Kiwi replicates with Raft. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ReplicaServeStaleData },
+	},
+	{
+		name: "replica-read-only", kind: kindBool, def: "yes", live: true, compat: true,
+		help: "Redis replication option; Kiwi replicates with Raft. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.ReplicaReadOnly },
+	},
+	{
+		name: "min-replicas-to-write", kind: kindInt, def: "0", bounds: atLeast(0), live: true, compat: true,
+		help: "Redis replication option; Kiwi replicates with Raft. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.MinReplicasToWrite },
+	},
+	{
+		name: "maxmemory-policy", kind: kindEnum, def: "noeviction", enum: []string{"volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl", "noeviction"}, live: true, compat: true,
+		help: "Redis eviction policy; Kiwi never evicts. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.MaxMemoryPolicy },
+	},
+	{
+		name: "appendfsync", kind: kindEnum, def: "everysec", enum: []string{"always", "everysec", "no"}, live: true, compat: true,
+		help: "Redis AOF fsync policy; see storage.sync for Kiwi's. Compatibility only: no effect.",
+		ref:  func(c *Config) any { return &c.Compat.AppendFsync },
+	},
+	{
+		name: "notify-keyspace-events", kind: kindString, def: "", live: true, compat: true,
+		valid: validKeyspaceEvents, rule: "a combination of the classes K E g $ l s h z x e t m d n A",
+		help: "Redis keyspace notification classes. Compatibility only: accepted and remembered, no notifications are sent.",
+		ref:  func(c *Config) any { return &c.Compat.NotifyKeyspaceEvents },
+	},
 
 	// [storage]
 	{
@@ -304,6 +460,7 @@ type option struct {
 	help   string   // one line for --help, the TOML template and the docs
 	live   bool     // changeable at runtime (CONFIG SET, reload)
 	compat bool     // Redis compatibility option with no effect
+	alias  string   // the option this one is another name for (same field)
 	bounds bounds   // range of kindInt, kindSize and kindDuration values
 	enum   []string // allowed values of kindEnum, lower case
 	// ref returns a pointer to the option's field in c: *string, *int,
@@ -535,4 +692,15 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// validKeyspaceEvents reports whether s is a notify-keyspace-events value
+// Redis accepts: a combination of its class characters.
+func validKeyspaceEvents(s string) bool {
+	for _, ch := range s {
+		if !strings.ContainsRune("KEg$lshzxetmdnA", ch) {
+			return false
+		}
+	}
+	return true
 }

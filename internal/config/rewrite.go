@@ -159,7 +159,7 @@ func rewriteTOML(file, src string, created bool, c *Config) (string, error) {
 			}
 			continue
 		}
-		if v != o.load(&defaults) {
+		if v != o.load(&defaults) && o.alias == "" && !l.hasAlias(o) {
 			sec, _ := o.section()
 			pending[sec] = append(pending[sec], o)
 		}
@@ -1003,4 +1003,16 @@ func unescapeTOML(s string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// hasAlias reports whether the file sets o under another of its names
+// (hash-max-ziplist-entries for hash-max-listpack-entries): the value is
+// then written there, not added.
+func (l *tomlLayout) hasAlias(o *option) bool {
+	for _, a := range options {
+		if a.alias == o.name && l.entry(a) != nil {
+			return true
+		}
+	}
+	return false
 }

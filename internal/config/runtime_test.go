@@ -27,13 +27,17 @@ func TestGetPatterns(t *testing.T) {
 		{[]string{"port"}, []string{"port"}},
 		{[]string{"PORT"}, []string{"port"}},
 		{[]string{"nosuch"}, nil},
-		{[]string{"*max*"}, []string{"maxclients", "proto-max-bulk-len", "slowlog-max-len", "runtime.max-group-size", "runtime.max-pipeline"}},
+		{[]string{"*max*"}, []string{"maxclients", "proto-max-bulk-len", "slowlog-max-len",
+			"hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value", "hash-max-ziplist-value",
+			"zset-max-listpack-entries", "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
+			"set-max-intset-entries", "list-max-listpack-size", "list-max-ziplist-size", "stream-node-max-entries",
+			"stream-node-max-bytes", "maxmemory", "maxmemory-policy", "runtime.max-group-size", "runtime.max-pipeline"}},
 		{[]string{"storage.*"}, []string{"storage.engine", "storage.sync", "storage.cache-size",
 			"storage.expire-interval", "storage.expire-batch", "storage.gc-interval", "storage.gc-batch"}},
 		{[]string{"log.*", "*level"}, []string{"log.level", "log.format"}},
 		{[]string{"save", "appendonly"}, []string{"save", "appendonly"}},
 		{[]string{"appendonly", "save"}, []string{"save", "appendonly"}}, // table order, each once
-		{[]string{"[bp]*"}, []string{"bind", "port", "proto-max-bulk-len", "pidfile"}},
+		{[]string{"[bp]*"}, []string{"bind", "port", "proto-max-bulk-len", "pidfile", "busy-reply-threshold"}},
 		{[]string{"runtime.?ode"}, []string{"runtime.mode"}},
 	}
 	for _, tt := range tests {

@@ -26,6 +26,9 @@ func DefaultTOML() string {
 `)
 	section, compat := "", false
 	for _, o := range options {
+		if o.alias != "" {
+			continue
+		}
 		sec, key := o.section()
 		if o.compat && !compat {
 			compat = true
@@ -74,6 +77,9 @@ func markdownTable() string {
 	var b strings.Builder
 	section := "-"
 	for _, o := range options {
+		if o.alias != "" {
+			continue // documented with its option
+		}
 		sec, _ := o.section()
 		title := ""
 		switch {

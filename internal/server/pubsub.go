@@ -643,7 +643,7 @@ func (c *client) publish(kind pubsub.Kind, channel, payload []byte) {
 
 func (s *Server) pubsubCommands() []netCommand {
 	ps := []string{"@pubsub", "@slow"}
-	sub := command.NoScript | command.Loading | command.Stale
+	sub := command.PubSub | command.NoScript | command.Loading | command.Stale
 	shardKeys := func(cmd *command.Command) *command.Command {
 		cmd.FirstKey, cmd.LastKey, cmd.KeyStep = 1, -1, 1
 		return cmd
@@ -674,12 +674,12 @@ func (s *Server) pubsubCommands() []netCommand {
 			Summary: "Stop listening for messages posted to the given shard channels", Since: "7.0.0",
 			Complexity: "O(N) where N is the number of clients already subscribed to a shard channel.", ACLCategories: ps}),
 			func(c *client, args [][]byte) { c.unsubscribe(pubsub.Shard, "sunsubscribe", args[1:]) }},
-		{&command.Command{Name: "publish", Arity: 3, Flags: command.Loading | command.Stale | command.Fast, Group: "pubsub",
+		{&command.Command{Name: "publish", Arity: 3, Flags: command.PubSub | command.Loading | command.Stale | command.Fast, Group: "pubsub",
 			Summary: "Post a message to a channel", Since: "2.0.0",
 			Complexity:    "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
 			ACLCategories: []string{"@pubsub", "@fast"}},
 			func(c *client, args [][]byte) { c.publish(pubsub.Channel, args[1], args[2]) }},
-		{&command.Command{Name: "spublish", Arity: 3, Flags: command.Loading | command.Stale | command.Fast,
+		{&command.Command{Name: "spublish", Arity: 3, Flags: command.PubSub | command.Loading | command.Stale | command.Fast,
 			FirstKey: 1, LastKey: 1, KeyStep: 1, Group: "pubsub",
 			Summary: "Post a message to a shard channel", Since: "7.0.0",
 			Complexity:    "O(N) where N is the number of clients subscribed to the receiving shard channel.",
