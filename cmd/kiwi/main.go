@@ -64,7 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, stop, args, cfg, logger, level); err != nil {
-		logger.Error("kiwi stopped with an error", "err", err)
+		// Start-up and shutdown failures (open, listen, close the engine,
+		// stop a runtime) come back here, wrapped with their operation,
+		// and are logged this once.
+		logger.Error("kiwi stopped with an error", "component", "main", "err", err)
 		return 1
 	}
 	return 0
@@ -79,9 +82,17 @@ func newLogger(format string, level *slog.LevelVar, w io.Writer) *slog.Logger {
 }
 
 // serve opens the storage stack and the server and runs until ctx is done.
+//
+// Loggers (docs/logging.md): every line of the network runtime carries
+// runtime=network, of the storage runtime runtime=storage; the packages
+// add their component (server, command, executor, background). Here:
+// component=engine for the engine's own lines, admin for the admin
+// listener, config for SIGHUP reloads, main for the process's lifecycle.
 func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, logger *slog.Logger, level *slog.LevelVar) (err error) {
 	netLog := logger.With("runtime", "network")
 	storeLog := logger.With("runtime", "storage")
+	engLog := storeLog.With("component", "engine", "engine", cfg.Storage.Engine)
+	mainLog := logger.With("component", "main")
 
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create dir %q: %w", cfg.Dir, err)
@@ -90,14 +101,18 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 			return fmt.Errorf("write pidfile: %w", err)
 		}
-		defer os.Remove(cfg.PidFile)
+		defer func() {
+			if rerr := os.Remove(cfg.PidFile); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				mainLog.Warn("could not remove the pidfile", "op", "remove_pidfile", "file", cfg.PidFile, "err", rerr)
+			}
+		}()
 	}
 
 	dataDir := filepath.Join(cfg.Dir, cfg.Storage.Engine)
 	eng, err := engines.Open(cfg.Storage.Engine, engine.Options{
 		Dir:        dataDir,
 		CacheBytes: cfg.Storage.CacheSize,
-		Logger:     storeLog.With("engine", cfg.Storage.Engine),
+		Logger:     engLog,
 	})
 	if err != nil {
 		return fmt.Errorf("open storage engine: %w", err)
@@ -107,7 +122,7 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 			err = errors.Join(err, fmt.Errorf("close engine: %w", cerr))
 		}
 	}()
-	storeLog.Info("storage engine open", "engine", eng.Name(), "dir", dataDir, "sync", cfg.Storage.Sync)
+	engLog.Info("storage engine open", "dir", dataDir, "sync", cfg.Storage.Sync)
 
 	ks, err := keyspace.Open(eng, keyspace.Options{Databases: cfg.Databases})
 	if err != nil {
@@ -126,11 +141,12 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 
 	mets := metrics.New()
 	srv, err := server.New(cfg, server.Deps{
-		Keyspace: ks,
-		Executor: exec,
-		Logger:   netLog,
-		LogLevel: level,
-		Shutdown: stop,
+		Keyspace:      ks,
+		Executor:      exec,
+		Logger:        netLog,
+		StorageLogger: storeLog,
+		LogLevel:      level,
+		Shutdown:      stop,
 		OnConfigChange: func(_, next *config.Config) {
 			exec.Reconfigure(storageConfig(next))
 		},
@@ -144,7 +160,7 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(cfg, mets, srv, exec, eng, logger)
+	stopAdmin, err := startAdmin(cfg, mets, srv, exec, eng, logger.With("component", "admin"))
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -154,9 +170,9 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 		defer cancel()
 		err = errors.Join(err, stopAdmin(actx))
 	}()
-	stopReload := watchReload(args, srv, logger)
+	stopReload := watchReload(args, srv, logger.With("component", "config"))
 	defer stopReload()
-	logger.Info("kiwi ready", "version", server.Version, "addr", ln.Addr().String(),
+	mainLog.Info("kiwi ready", "version", server.Version, "addr", ln.Addr().String(),
 		"engine", eng.Name(), "mode", cfg.Runtime.Mode, "pid", os.Getpid())
 
 	serveErr := make(chan error, 1)
@@ -165,7 +181,7 @@ func serve(ctx context.Context, stop func(), args []string, cfg *config.Config, 
 	case <-ctx.Done():
 	case err = <-serveErr:
 	}
-	logger.Info("shutting down")
+	mainLog.Info("shutting down")
 	cctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if cerr := srv.Close(cctx); cerr != nil {

@@ -46,12 +46,12 @@ func watchReload(args []string, srv *server.Server, logger *slog.Logger) (stop f
 func reload(args []string, srv *server.Server, logger *slog.Logger) {
 	next, _, err := config.Parse(args)
 	if err != nil {
-		logger.Error("config reload failed; keeping the running configuration", "signal", "SIGHUP", "err", err)
+		logger.Error("config reload failed; keeping the running configuration", "op", "reload", "signal", "SIGHUP", "err", err)
 		return
 	}
 	merged, pending := srv.Config().MergeLive(next)
 	srv.ReplaceConfig(merged, "SIGHUP")
 	if len(pending) > 0 {
-		logger.Warn("config reload: restart-only options changed and wait for a restart", "options", pending)
+		logger.Warn("config reload: restart-only options changed and wait for a restart", "op", "reload", "options", pending)
 	}
 }

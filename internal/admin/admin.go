@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kiwidb/kiwi/internal/engine"
+	"github.com/kiwidb/kiwi/internal/logging"
 )
 
 // DefaultProbeTimeout bounds one health probe when Options.ProbeTimeout is
@@ -77,7 +79,9 @@ type Options struct {
 	Engine engine.WriteStopper
 	// ProbeTimeout bounds each probe; zero means DefaultProbeTimeout.
 	ProbeTimeout time.Duration
-	// Logger receives the listener's log lines; nil discards them.
+	// Logger receives the listener's log lines (cmd/kiwi gives it
+	// component=admin); nil discards them. Errors of net/http and of
+	// the metrics handler are logged at Warn, rate limited.
 	Logger *slog.Logger
 }
 
@@ -88,7 +92,7 @@ type Server struct {
 	log  *slog.Logger
 	http *http.Server
 	ln   net.Listener
-	done chan error
+	done chan struct{} // closed when the serving goroutine returns
 	// shuttingDown fails /readyz (SetShuttingDown).
 	shuttingDown atomic.Bool
 }
@@ -106,15 +110,25 @@ func New(opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: log}
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: s.stdLogger("http")}
 	return s
+}
+
+// stdLogger returns a log.Logger, for net/http and promhttp, that logs to
+// s.log at Warn with op, rate limited: what they report (a failed accept,
+// a handler panic, a collector error at every scrape) may repeat in a
+// loop.
+func (s *Server) stdLogger(op string) *log.Logger {
+	h := logging.RateLimit(s.log.With("op", op).Handler(), logging.DefaultEvery)
+	return slog.NewLogLogger(h, slog.LevelWarn)
 }
 
 // Handler returns the admin endpoints as one http.Handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog: s.stdLogger("metrics"),
 	}))
 	mux.HandleFunc("GET /healthz/network", s.health(s.checkNetwork))
 	mux.HandleFunc("GET /healthz/storage", s.health(s.checkStorage))
@@ -129,20 +143,23 @@ func (s *Server) Handler() http.Handler {
 // It cannot be undone. Stop calls it too.
 func (s *Server) SetShuttingDown() { s.shuttingDown.Store(true) }
 
-// Start listens on Options.Addr and serves in the background.
+// Start listens on Options.Addr and serves in the background. If serving
+// stops on an error before Stop, the error is logged then, once, at Error
+// (the RESP server keeps running without metrics and health endpoints),
+// and Stop does not return it again.
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("admin: listen on %s: %w", s.opts.Addr, err)
 	}
 	s.ln = ln
-	s.done = make(chan error, 1)
+	s.done = make(chan struct{})
 	go func() {
-		err := s.http.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
+		defer close(s.done)
+		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("admin listener stopped; metrics and health endpoints are down",
+				"op", "serve", "addr", ln.Addr().String(), "err", err)
 		}
-		s.done <- err
 	}()
 	return nil
 }
@@ -163,12 +180,10 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	if err := s.http.Shutdown(ctx); err != nil {
-		_ = s.http.Close()
+		_ = s.http.Close() // forcibly; the Shutdown error is the one to report
 		return fmt.Errorf("admin: shutdown: %w", err)
 	}
-	if err := <-s.done; err != nil {
-		return fmt.Errorf("admin: serve: %w", err)
-	}
+	<-s.done
 	return nil
 }
 

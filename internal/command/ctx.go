@@ -61,21 +61,31 @@ type Ctx struct {
 	blockFor time.Duration
 
 	failed bool
+	// fault is the storage error given to Fail (logged by Batch once the
+	// command's failure stands).
+	fault error
 }
 
-// Watches is the WATCH registry as write commands see it: the network
-// runtime implements it. Its methods are called on the storage goroutine
-// that runs the write, in commit order, so a watcher is marked before any
-// later command (its EXEC included) runs.
+// Watches is where write commands report the keys they modified: the
+// network runtime implements it for WATCH and for the clients blocked on
+// keys. Its methods are called on the storage goroutine that runs the
+// write, in commit order, so a watcher is marked, and a blocked client
+// served, before any later command runs.
 type Watches interface {
-	// Active reports whether any key is watched (the fast path: nothing
-	// else is called when it is false).
+	// Active reports whether any key is watched or waited on (the fast
+	// path: nothing else is called when it is false).
 	Active() bool
 	// Touch reports that a write command modified key in db.
 	Touch(db int, key []byte)
 	// Watched returns the keys watched in db, for FLUSHDB and FLUSHALL to
 	// touch those that exist.
 	Watched(db int) [][]byte
+	// Serve runs, in tx, the commands of the clients blocked on the keys
+	// touched so far, as Redis serves blocked clients after each command
+	// (after a whole EXEC). It is called after every write command that
+	// touched a key and must tolerate being called again from inside the
+	// commands it runs.
+	Serve(tx *keyspace.Tx)
 }
 
 // Error writes an error reply and marks the command failed: its writes are
@@ -86,8 +96,11 @@ func (c *Ctx) Error(msg string) {
 }
 
 // Fail reports an unexpected (storage) error as an error reply and marks the
-// command failed.
+// command failed. Unlike the client's errors (Error), it is a server-side
+// fault: the Batch logs it (Batch.Logger), unless the command is run
+// again because its read view went stale.
 func (c *Ctx) Fail(err error) {
+	c.fault = err
 	c.Error("ERR " + err.Error())
 }
 
@@ -126,7 +139,10 @@ type Batch struct {
 	Now     int64
 	MaxBulk int64
 	Out     *resp.Writer
-	// Logger receives panics recovered from handlers; nil discards them.
+	// Logger receives the server-side faults of the batch's commands, at
+	// Error: panics recovered from handlers, and storage errors (Ctx.Fail,
+	// a view that could not be pinned). Client errors (Ctx.Error) are not
+	// logged. Nil discards them.
 	Logger *slog.Logger
 	// Errors counts the error replies the batch produced (INFO's
 	// total_error_replies).
@@ -141,9 +157,11 @@ type Batch struct {
 	// call.Failed on an error reply, and may change DB (SELECT).
 	Network func(b *Batch, call *Call)
 
-	ran   bool
-	start int // Out.Len() when Run began
-	ctx   Ctx // the running call's context (see exec)
+	ran bool
+	// touched: a write command reported keys since the last Serve.
+	touched bool
+	start   int // Out.Len() when Run began
+	ctx     Ctx // the running call's context (see exec)
 }
 
 // Reset empties the batch for reuse, keeping the Calls capacity.
@@ -168,8 +186,17 @@ func (b *Batch) HasWrite() bool {
 // Run executes every call against tx, appending one reply per call to Out.
 func (b *Batch) Run(tx *keyspace.Tx) {
 	b.ran, b.start = true, b.Out.Len()
+	b.touched = false
 	for i := range b.Calls {
 		b.runOne(tx, &b.Calls[i])
+		if b.touched && !b.NoBlock {
+			b.touched = false
+			b.Watches.Serve(tx)
+		}
+	}
+	if b.touched { // after a whole EXEC
+		b.touched = false
+		b.Watches.Serve(tx)
 	}
 }
 
@@ -199,6 +226,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 			b.Errors++
 			call.Failed = true
 			b.Out.WriteError("ERR " + err.Error())
+			b.logFault(call, "pin", err)
 			return false
 		}
 	}
@@ -221,7 +249,8 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 			call.Failed = true
 			b.Out.WriteError(fmt.Sprintf("ERR internal error in '%s': %v", call.Cmd.Name, r))
 			if b.Logger != nil {
-				b.Logger.Error("command panicked", "command", call.Cmd.Name, "panic", r, "stack", string(debug.Stack()))
+				b.Logger.Error("command panicked", "op", "run", "command", call.Cmd.Name, "db", b.DB,
+					"panic", r, "stack", string(debug.Stack()))
 			}
 		}
 		b.ctx = Ctx{}
@@ -239,15 +268,31 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 		b.Errors++
 		call.Failed = true
 		child.Discard()
+		if c.fault != nil {
+			b.logFault(call, "run", c.fault)
+		}
 	default:
 		if w := b.Watches; w != nil && call.Cmd.IsWrite() && child.Pending() > 0 && w.Active() {
 			for _, k := range call.Cmd.KeyArgs(call.Args) {
 				w.Touch(b.DB, k)
 			}
+			b.touched = true
 		}
 		child.Merge()
 	}
 	return false
+}
+
+// logFault logs a storage error that failed call (op: what failed).
+func (b *Batch) logFault(call *Call, op string, err error) {
+	if b.Logger == nil {
+		return
+	}
+	args := []any{"op", op, "command", call.Cmd.Name, "db", b.DB}
+	if keys := call.Cmd.KeyArgs(call.Args); len(keys) > 0 {
+		args = append(args, "key", string(keys[0]))
+	}
+	b.Logger.Error("command failed on a storage error", append(args, "err", err)...)
 }
 
 // FailAll replaces the batch's replies with one error reply per call: used

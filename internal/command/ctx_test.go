@@ -1,8 +1,10 @@
 package command
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/kiwidb/kiwi/internal/logging/logtest"
 	"github.com/kiwidb/kiwi/internal/resp"
 )
 
@@ -74,5 +76,78 @@ func TestBatchReadAllocs(t *testing.T) {
 	})
 	if n > 1 && !raceEnabled {
 		t.Fatalf("%.1f allocations per GET batch, want <= 1", n)
+	}
+}
+
+// TestBatchLogsFaultsOnce: a command's storage error (Ctx.Fail) and a
+// recovered panic are logged once each, at Error, with the command, db
+// and key; client errors (Ctx.Error) are not logged, nor is a failure on
+// a stale view that the re-run on a pinned view replaces.
+func TestBatchLogsFaultsOnce(t *testing.T) {
+	s := newKiwiSession(t)
+	s.run("SET", "a", "1")
+	s.run("SET", "b", "1")
+	runs := 0
+	stale := &Command{Name: "stalefail", Arity: 3, FirstKey: 1, LastKey: 2, KeyStep: 1, Flags: ReadOnly, Run: func(c *Ctx) {
+		runs++
+		if _, _, err := c.Tx.GetString(c.DB, c.Args[1], c.Now); err != nil {
+			replyErr(c, err)
+			return
+		}
+		if runs == 1 {
+			s.run("MSET", "a", "2", "b", "2")
+			if _, _, err := c.Tx.GetString(c.DB, c.Args[2], c.Now); err != nil {
+				replyErr(c, err)
+				return
+			}
+			c.Fail(errors.New("what a stale view made up"))
+			return
+		}
+		c.Out.WriteSimple("OK")
+	}}
+	fault := &Command{Name: "fault", Arity: 2, FirstKey: 1, LastKey: 1, KeyStep: 1, Flags: ReadOnly, Run: func(c *Ctx) {
+		c.Fail(errors.New("engine: injected read failure"))
+	}}
+	clientErr := &Command{Name: "clienterr", Arity: 2, FirstKey: 1, LastKey: 1, KeyStep: 1, Flags: ReadOnly, Run: func(c *Ctx) {
+		c.Error(ErrWrongType)
+	}}
+	boom := &Command{Name: "boom", Arity: 2, FirstKey: 1, LastKey: 1, KeyStep: 1, Flags: ReadOnly, Run: func(c *Ctx) {
+		panic("handler bug")
+	}}
+	l, buf := logtest.New(t)
+	out := resp.NewWriter(2)
+	b := &Batch{Calls: []Call{
+		{Cmd: stale, Args: toArgs([]string{"STALEFAIL", "a", "b"})},
+		{Cmd: fault, Args: toArgs([]string{"FAULT", "k1"})},
+		{Cmd: clientErr, Args: toArgs([]string{"CLIENTERR", "a"})},
+		{Cmd: boom, Args: toArgs([]string{"BOOM", "a"})},
+	}, DB: 0, Now: s.now, Out: out, Logger: l}
+	tx, err := s.ks.ReadTx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Run(tx)
+	tx.Close()
+	if runs != 2 || b.Errors != 3 {
+		t.Fatalf("stale command ran %d times (want 2), %d errors (want 3); replies %q", runs, b.Errors, out.Bytes())
+	}
+	recs := buf.Records()
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2 (the storage error and the panic):\n%s", len(recs), buf.String())
+	}
+	want := []map[string]any{
+		{"level": "ERROR", "msg": "command failed on a storage error", "op": "run", "command": "fault",
+			"db": float64(0), "key": "k1", "err": "engine: injected read failure"},
+		{"level": "ERROR", "msg": "command panicked", "op": "run", "command": "boom", "db": float64(0), "panic": "handler bug"},
+	}
+	for i, w := range want {
+		for k, v := range w {
+			if recs[i][k] != v {
+				t.Errorf("record %d: %s = %v, want %v", i, k, recs[i][k], v)
+			}
+		}
+	}
+	if recs[1].Str("stack") == "" {
+		t.Errorf("panic record has no stack")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kiwidb/kiwi/internal/keyspace"
 )
 
 // fakeWatches records touches of watched keys.
@@ -17,6 +19,8 @@ func (w *fakeWatches) Active() bool { return len(w.watched) > 0 }
 func (w *fakeWatches) Touch(db int, key []byte) {
 	w.touched = append(w.touched, string(rune('0'+db))+":"+string(key))
 }
+
+func (w *fakeWatches) Serve(*keyspace.Tx) {}
 
 func (w *fakeWatches) Watched(db int) [][]byte {
 	var out [][]byte

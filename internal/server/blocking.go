@@ -8,57 +8,84 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/command"
 	"github.com/kiwidb/kiwi/internal/config"
+	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/msgchan"
 )
 
-// Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP (and the
-// sorted-set ones).
+// Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
+// BZPOPMAX, BZMPOP. See docs/blocking.md.
 //
-// A blocking command runs alone, as its own storage request, like any
-// write. Its handler serves the first key with data; when none has, it
-// asks to block (command.Ctx.Block) and writes nothing. The connection's
-// goroutine then waits in the network runtime, holding neither a network
-// slot nor a storage worker, until
+// A blocking command first runs alone, as its own storage request. Its
+// handler serves the first key with data; when none has, it asks to
+// block (command.Ctx.Block) and writes nothing. The client then waits in
+// the network runtime, holding neither a network slot nor a storage
+// worker, in the queues of its keys (blockRegistry).
 //
-//   - a write command modifies one of its keys (blockRegistry, told by the
-//     same key events as WATCH): it runs the command again, which may block
-//     again if another client took the data first;
-//   - its timeout passes: it answers a null array, as Redis does;
-//   - the client disconnects (watchPeerClose): it gives up, so no element
-//     is ever popped for a client that is gone.
-//
-// Wake-up order is Redis's: the clients blocked on a key are served first
-// come, first served. A write to a key wakes only the longest-waiting
-// client on it; a client that leaves the queue (served, timed out, gone)
-// wakes the next one, which runs again and finds the data if any is left.
-// Inside MULTI a blocking command does not block (command.Batch.NoBlock).
+// Blocked clients are served the way Redis serves them: right after the
+// write command that gave one of their keys data (after a whole EXEC), on
+// the storage goroutine that ran the write, before any other command
+// runs (command.Watches.Serve). The clients blocked on a key are tried in
+// the order they blocked; each runs its own command in the same commit
+// group, and its reply goes straight to its connection's buffer. A client
+// that found nothing (another took the data first) stays blocked. The
+// client's goroutine then only sends the reply. Its timeout answers a
+// null array; a disconnect (watchPeerClose) removes it. A key of another
+// type than the command pops never serves it, as in Redis.
 
-// blockRegistry holds the clients blocked on each key, in arrival order.
-// Safe for concurrent use.
-type blockRegistry struct {
-	n    atomic.Int64 // blocked clients: the fast path
-	mu   sync.Mutex
-	keys map[watchKey][]*waiter
-}
+// Waiter states.
+const (
+	waitAttempting = iota // running its own attempt: not to be served
+	waitWaiting           // blocked: may be served
+	waitServing           // being served by a storage goroutine
+	waitDone              // served, timed out or gone
+)
 
 // waiter is one blocked command.
 type waiter struct {
+	c    *client
+	cmd  *command.Command
+	args [][]byte
+	db   int
 	keys []watchKey
-	// wake has room for one signal: a write to one of keys since the
-	// waiter last ran its command.
-	wake chan struct{}
+	typ  keyspace.Type // the type its keys must hold to serve it
+
+	state atomic.Int32
+	// missed is set when one of keys was written while the waiter was
+	// attempting: the attempt may have run before that write.
+	missed atomic.Bool
+	// served is signalled once when a storage goroutine has served the
+	// waiter (its reply is in c.out); settled after every serving
+	// attempt, served or not.
+	served, settled chan struct{}
+	// call is the served call (Failed for the reply's kind).
+	call command.Call
 }
 
-func newBlockRegistry() *blockRegistry {
-	return &blockRegistry{keys: make(map[watchKey][]*waiter)}
+// blockRegistry holds the clients blocked on each key, in arrival order,
+// and the keys written since the last Serve. Safe for concurrent use.
+type blockRegistry struct {
+	n     atomic.Int64 // registered waiters: the fast path
+	mu    sync.Mutex
+	keys  map[watchKey][]*waiter
+	ready []watchKey // keys with waiters written since the last Serve
+	// serving is set while a storage goroutine runs Serve (it is only
+	// ever run by the one writer, and re-entered by the commands it runs).
+	serving bool
+	// deps for running the served commands.
+	s *Server
 }
 
-// add queues a waiter on keys of db.
-func (r *blockRegistry) add(db int, keys [][]byte) *waiter {
-	w := &waiter{wake: make(chan struct{}, 1)}
+func newBlockRegistry(s *Server) *blockRegistry {
+	return &blockRegistry{keys: make(map[watchKey][]*waiter), s: s}
+}
+
+// add queues a waiter for cmd on its keys, in the attempting state.
+func (r *blockRegistry) add(c *client, cmd *command.Command, args [][]byte, db int) *waiter {
+	w := &waiter{c: c, cmd: cmd, args: args, db: db, typ: blockingType(cmd),
+		served: make(chan struct{}, 1), settled: make(chan struct{}, 1)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, k := range keys {
+	for _, k := range cmd.KeyArgs(args) {
 		wk := watchKey{db: db, key: string(k)}
 		if queued(r.keys[wk], w) {
 			continue // a key given twice
@@ -70,6 +97,14 @@ func (r *blockRegistry) add(db int, keys [][]byte) *waiter {
 	return w
 }
 
+// blockingType returns the type a blocking command pops.
+func blockingType(cmd *command.Command) keyspace.Type {
+	if cmd.Group == "sorted-set" {
+		return keyspace.TypeZSet
+	}
+	return keyspace.TypeList
+}
+
 func queued(ws []*waiter, w *waiter) bool {
 	for _, x := range ws {
 		if x == w {
@@ -79,22 +114,17 @@ func queued(ws []*waiter, w *waiter) bool {
 	return false
 }
 
-// remove takes w out of every queue and wakes the new first waiter of each
-// key it was first on, so a signal w received but did not use is passed on.
+// remove takes w out of every queue.
 func (r *blockRegistry) remove(w *waiter) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, wk := range w.keys {
 		ws := r.keys[wk]
 		for i, x := range ws {
-			if x != w {
-				continue
+			if x == w {
+				ws = append(ws[:i], ws[i+1:]...)
+				break
 			}
-			ws = append(ws[:i], ws[i+1:]...)
-			if i == 0 && len(ws) > 0 {
-				signal(ws[0])
-			}
-			break
 		}
 		if len(ws) == 0 {
 			delete(r.keys, wk)
@@ -105,19 +135,90 @@ func (r *blockRegistry) remove(w *waiter) {
 	r.n.Add(-1)
 }
 
-func signal(w *waiter) {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// touch wakes the first client blocked on key.
+// touch records that key was written: waiting clients on it will be
+// served by the next Serve, attempting ones must attempt again.
 func (r *blockRegistry) touch(db int, key []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ws := r.keys[watchKey{db: db, key: string(key)}]; len(ws) > 0 {
-		signal(ws[0])
+	wk := watchKey{db: db, key: string(key)}
+	ws := r.keys[wk]
+	if len(ws) == 0 {
+		return
+	}
+	for _, w := range ws {
+		if w.state.Load() == waitAttempting {
+			w.missed.Store(true)
+		}
+	}
+	for _, k := range r.ready {
+		if k == wk {
+			return
+		}
+	}
+	r.ready = append(r.ready, wk)
+}
+
+// serve runs, in tx, the commands of the clients blocked on the keys
+// written since the last call, oldest waiter first, until no written key
+// has a waiter that can be served. The commands it runs report their own
+// writes (a BLMOVE's destination), which are served in the same loop.
+func (r *blockRegistry) serve(tx *keyspace.Tx) {
+	r.mu.Lock()
+	if r.serving || len(r.ready) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	r.serving = true
+	defer func() {
+		r.mu.Lock()
+		r.serving = false
+		r.mu.Unlock()
+	}()
+	for {
+		if len(r.ready) == 0 {
+			r.mu.Unlock()
+			return
+		}
+		wk := r.ready[0]
+		r.ready = r.ready[1:]
+		waiters := append([]*waiter(nil), r.keys[wk]...)
+		r.mu.Unlock()
+		r.serveKey(tx, wk, waiters)
+		r.mu.Lock()
+	}
+}
+
+// serveKey tries the waiters of one written key in order.
+func (r *blockRegistry) serveKey(tx *keyspace.Tx, wk watchKey, waiters []*waiter) {
+	now := time.Now()
+	for _, w := range waiters {
+		typ, err := tx.Type(wk.db, []byte(wk.key), now.UnixMilli())
+		if err != nil || typ != w.typ {
+			return // gone, or of another type: serves no one
+		}
+		if !w.state.CompareAndSwap(waitWaiting, waitServing) {
+			continue
+		}
+		c := w.c
+		cfg := r.s.Config()
+		mark := c.out.Len()
+		b := &command.Batch{Calls: []command.Call{{Cmd: w.cmd, Args: w.args}}, DB: w.db, Now: now.UnixMilli(),
+			MaxBulk: cfg.ProtoMaxBulkLen, Out: c.out, Logger: r.s.cmdLog, Watches: r.s.events}
+		b.Run(tx)
+		call := b.Calls[0]
+		if call.Blocked {
+			c.out.Truncate(mark)
+			w.state.Store(waitWaiting)
+		} else {
+			w.call = call
+			r.s.stats.errorReplies.Add(int64(b.Errors))
+			w.state.Store(waitDone)
+			w.served <- struct{}{}
+		}
+		select {
+		case w.settled <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -149,13 +250,20 @@ func (e keyEvents) Touch(db int, key []byte) {
 // Watched implements command.Watches.
 func (e keyEvents) Watched(db int) [][]byte { return e.watches.Watched(db) }
 
+// Serve implements command.Watches.
+func (e keyEvents) Serve(tx *keyspace.Tx) {
+	if e.blocked.n.Load() > 0 {
+		e.blocked.serve(tx)
+	}
+}
+
 // runBlocking runs a Blocking command (see the top of this file) and
 // writes its reply. It returns false when the client disconnected while
 // blocked (nothing is written then).
 func (c *client) runBlocking(cmd *command.Command, args [][]byte, st *cmdStat, cfg *config.Config) bool {
-	db := c.selectedDB()
-	w := c.s.blocked.add(db, cmd.KeyArgs(args))
-	defer c.s.blocked.remove(w)
+	r := c.s.blocked
+	w := r.add(c, cmd, args, c.selectedDB())
+	defer r.remove(w)
 	start := time.Now()
 	var deadline time.Time
 	for attempt := 0; ; attempt++ {
@@ -168,21 +276,100 @@ func (c *client) runBlocking(cmd *command.Command, args [][]byte, st *cmdStat, c
 			deadline = start.Add(call.BlockTimeout)
 		}
 		// Replies of the commands before this one go out now, as Redis
-		// sends them before the client blocks.
+		// sends them before the client blocks; c.out is then free for a
+		// storage goroutine to write this command's reply into.
 		if !c.flush() {
 			return false
 		}
-		switch c.awaitWake(w, deadline) {
-		case wakeTimeout:
-			c.out.WriteNullArray()
-			c.called(st, args, time.Since(start), false)
+		w.state.Store(waitWaiting)
+		if !w.missed.Swap(false) {
+			break
+		}
+		// A key was written during the attempt, which may have run
+		// before the write: attempt again, unless a storage goroutine
+		// is serving the waiter already.
+		if c.reattempt(w) {
+			c.called(st, args, time.Since(start), w.call.Failed)
 			return true
-		case wakeGone:
+		}
+	}
+	switch c.awaitServed(w, deadline) {
+	case wakeTimeout:
+		c.out.WriteNullArray()
+		c.called(st, args, time.Since(start), false)
+		return true
+	case wakeGone:
+		return false
+	}
+	c.called(st, args, time.Since(start), w.call.Failed)
+	return true
+}
+
+// reattempt moves w back from waiting to attempting and reports false, or
+// reports true if a storage goroutine served it first.
+func (c *client) reattempt(w *waiter) (served bool) {
+	for {
+		if w.state.CompareAndSwap(waitWaiting, waitAttempting) {
 			return false
 		}
-		// Cap the rounds only by time: each is one cheap storage request
-		// caused by a write to a watched key.
-		cfg = c.s.Config()
+		if w.state.Load() == waitDone {
+			<-w.served
+			return true
+		}
+		<-w.settled
+	}
+}
+
+// settle takes w out of the waiting state for good and reports whether a
+// storage goroutine served it meanwhile (its reply is then in c.out).
+func (c *client) settle(w *waiter) (served bool) {
+	for {
+		if w.state.CompareAndSwap(waitWaiting, waitDone) {
+			return false
+		}
+		if w.state.Load() == waitDone {
+			<-w.served
+			return true
+		}
+		<-w.settled // being served: wait for the outcome
+	}
+}
+
+// Why awaitServed returned.
+const (
+	wakeServed = iota
+	wakeTimeout
+	wakeGone
+)
+
+// awaitServed waits, without a network slot, until a storage goroutine
+// serves w, the deadline passes (zero: none), or the peer closes the
+// connection. A timeout or disconnect that races with serving counts as
+// served (the reply is in c.out).
+func (c *client) awaitServed(w *waiter, deadline time.Time) int {
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	gone, stop := c.watchPeerClose()
+	defer stop()
+	c.s.slots.Release()
+	defer func() { _ = c.s.slots.Acquire(context.Background()) }()
+	select {
+	case <-w.served:
+		return wakeServed
+	case <-timeout:
+		if c.settle(w) {
+			return wakeServed
+		}
+		return wakeTimeout
+	case <-gone:
+		if c.settle(w) {
+			return wakeServed
+		}
+		return wakeGone
 	}
 }
 
@@ -199,7 +386,7 @@ func (c *client) runAlone(cmd *command.Command, args [][]byte, cfg *config.Confi
 	b.Now = now.UnixMilli()
 	b.MaxBulk = cfg.ProtoMaxBulkLen
 	b.Out = c.out
-	b.Logger = c.s.log
+	b.Logger = c.s.cmdLog
 	b.Watches = c.s.events
 	j.write = true
 
@@ -216,38 +403,4 @@ func (c *client) runAlone(cmd *command.Command, args [][]byte, cfg *config.Confi
 	call := b.Calls[0]
 	b.Reset()
 	return call, ok
-}
-
-// Why awaitWake returned.
-const (
-	wakeSignal = iota
-	wakeTimeout
-	wakeGone
-)
-
-// awaitWake waits, without a network slot, for a signal on w, the
-// deadline (zero: none), or the peer closing the connection.
-func (c *client) awaitWake(w *waiter, deadline time.Time) int {
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		d := time.Until(deadline)
-		if d <= 0 {
-			return wakeTimeout
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
-	gone, stop := c.watchPeerClose()
-	defer stop()
-	c.s.slots.Release()
-	defer func() { _ = c.s.slots.Acquire(context.Background()) }()
-	select {
-	case <-w.wake:
-		return wakeSignal
-	case <-timeout:
-		return wakeTimeout
-	case <-gone:
-		return wakeGone
-	}
 }

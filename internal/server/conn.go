@@ -136,12 +136,14 @@ func (c *client) serve() {
 }
 
 // readFailed answers a protocol error as Redis does (error reply, then
-// close) and logs what is worth logging.
+// close) and logs what is worth logging: a protocol error is the client's,
+// so it is logged at Debug (Redis: verbose); a client closed at
+// client-query-buffer-limit at Warn, as Redis does.
 func (c *client) readFailed(err error) {
 	var pe *resp.ProtocolError
 	switch {
 	case errors.As(err, &pe):
-		c.s.log.Info("closing client on protocol error", "client", c.id, "addr", c.raddr, "err", pe.Msg)
+		c.s.log.Debug("closing client on protocol error", "client", c.id, "addr", c.raddr, "err", pe.Msg)
 		c.out.WriteError("ERR Protocol error: " + pe.Msg)
 		c.flush()
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), c.closed.Load():
@@ -260,7 +262,7 @@ func (c *client) runStorage(cfg *config.Config) {
 	b.Now = now.UnixMilli()
 	b.MaxBulk = cfg.ProtoMaxBulkLen
 	b.Out = c.out
-	b.Logger = c.s.log
+	b.Logger = c.s.cmdLog
 	b.Watches = c.s.events
 	c.job.write = b.HasWrite()
 

@@ -236,7 +236,7 @@ func (c *client) runExec(cfg *config.Config) {
 	b.Now = now.UnixMilli()
 	b.MaxBulk = cfg.ProtoMaxBulkLen
 	b.Out = c.out
-	b.Logger = c.s.log
+	b.Logger = c.s.cmdLog
 	b.Network = c.runQueuedNetwork
 	b.Watches = c.s.events
 	b.NoBlock = true
@@ -290,8 +290,6 @@ type watchRegistry struct {
 	// keys maps a watched key to its watchers.
 	keys map[watchKey]map[*client]struct{}
 }
-
-var _ command.Watches = (*watchRegistry)(nil)
 
 func newWatchRegistry() *watchRegistry {
 	return &watchRegistry{keys: make(map[watchKey]map[*client]struct{})}

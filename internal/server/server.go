@@ -16,6 +16,7 @@ import (
 	"github.com/kiwidb/kiwi/internal/config"
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/latency"
+	"github.com/kiwidb/kiwi/internal/logging"
 	"github.com/kiwidb/kiwi/internal/slots"
 	"github.com/kiwidb/kiwi/internal/slowlog"
 	"github.com/kiwidb/kiwi/internal/storage"
@@ -35,8 +36,14 @@ type Deps struct {
 	Keyspace *keyspace.Keyspace
 	// Executor runs storage requests: the dual runtime or the inline one.
 	Executor storage.Executor
-	// Logger is the network runtime's logger.
+	// Logger is the network runtime's logger (cmd/kiwi gives it
+	// runtime=network); the server adds component=server. Nil discards.
 	Logger *slog.Logger
+	// StorageLogger is the storage runtime's logger (runtime=storage):
+	// storage commands run on storage goroutines, so what their handlers
+	// log (a recovered panic, a storage error) goes here, with
+	// component=command. Nil: Logger.
+	StorageLogger *slog.Logger
 	// LogLevel, when set, is changed live by CONFIG SET log.level.
 	LogLevel *slog.LevelVar
 	// Shutdown is called once when a client runs SHUTDOWN. It must make
@@ -71,6 +78,13 @@ type Server struct {
 	slots    *slots.Pool
 	log      *slog.Logger
 	logLevel *slog.LevelVar
+	// acceptLog is log, rate limited (accept errors repeat in a loop).
+	acceptLog *slog.Logger
+	// cmdLog receives what storage command handlers log (command.Batch
+	// Logger): runtime=storage, component=command, rate limited per
+	// command.
+	cmdLog *slog.Logger
+
 	shutdown func()
 	onConfig func(old, next *config.Config)
 
@@ -130,10 +144,14 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	storeLogger := deps.StorageLogger
+	if storeLogger == nil {
+		storeLogger = logger
+	}
+	logger = logger.With("component", "server")
 	s := &Server{
 		table:    command.NewTable(),
 		watches:  newWatchRegistry(),
-		blocked:  newBlockRegistry(),
 		ps:       newPubsubServer(),
 		ks:       deps.Keyspace,
 		exec:     deps.Executor,
@@ -150,6 +168,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		slowlog:    slowlog.New(cfg.SlowlogMaxLen),
 		latency:    latency.New(),
 	}
+	s.acceptLog = slog.New(logging.RateLimit(logger.Handler(), logging.DefaultEvery))
+	s.cmdLog = slog.New(logging.RateLimit(storeLogger.With("component", "command").Handler(),
+		logging.DefaultEvery, "command"))
+	s.blocked = newBlockRegistry(s)
 	s.events = keyEvents{watches: s.watches, blocked: s.blocked}
 	s.cfg.Store(cfg.Clone())
 	s.applyObservability(cfg)
@@ -205,7 +227,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("accept failed; retrying", "err", err, "backoff", backoff)
+				s.acceptLog.Warn("accept failed; retrying", "op", "accept", "err", err, "backoff", backoff)
 				time.Sleep(backoff)
 				continue
 			}

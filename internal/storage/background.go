@@ -175,8 +175,15 @@ func (b *background) loop() {
 	}
 }
 
-// account logs a failed step; it reports whether the step succeeded.
-func (b *background) account(r stepResult, task string) bool {
+// account counts and logs a failed step; it reports whether the step
+// succeeded. op is "expire" or "gc".
+//
+// What the executor already logged (a failed group commit, a panic) is
+// only counted here, so that every failure is logged once. The step's own
+// errors (an engine read, a corrupt record) are logged at Warn: the step
+// is retried at the next tick. A step failing every tick is logged once,
+// then at most once per logging.DefaultEvery with the count in between.
+func (b *background) account(r stepResult, op string) bool {
 	if r.err == nil {
 		return true
 	}
@@ -184,10 +191,12 @@ func (b *background) account(r stepResult, task string) bool {
 	case errors.Is(r.err, ErrUnavailable): // shutting down
 	case errors.Is(r.err, ErrBusy): // overloaded: skip this step quietly
 		b.x.c.bgErrors.Add(1)
-		b.x.log.Debug("storage: background step skipped", "task", task, "err", r.err)
+		b.x.bgLog.Debug("storage: background step skipped", "op", op, "err", r.err)
+	case errors.Is(r.err, ErrCommit), errors.Is(r.err, ErrPanic):
+		b.x.c.bgErrors.Add(1) // logged by commitGroup / run
 	default:
 		b.x.c.bgErrors.Add(1)
-		b.x.log.Warn("storage: background step failed", "task", task, "err", r.err)
+		b.x.bgLog.Warn("storage: background step failed", "op", op, "err", r.err)
 	}
 	return false
 }

@@ -9,14 +9,21 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/logging"
 	"github.com/kiwidb/kiwi/internal/msgchan"
 )
 
 // core is what Runtime and Inline share: running a read job, running and
 // committing a write group, finishing jobs exactly once, and the counters.
 type core struct {
-	ks  *keyspace.Keyspace
-	log *slog.Logger
+	ks *keyspace.Keyspace
+	// base is the logger given to New (runtime=storage); log is base with
+	// component=executor, for the faults the executor decides about
+	// (failed group commits, panics). readLog and bgLog are rate limited
+	// (see docs/logging.md): readLog is log, for failures that would
+	// repeat on every read; bgLog is base with component=background, for
+	// background step failures (one event per op).
+	base, log, readLog, bgLog *slog.Logger
 	// commit commits a root group; (*keyspace.Tx).Commit, replaced in tests
 	// to inject engine failures.
 	commit func(g *keyspace.Tx, sync bool) error
@@ -77,10 +84,19 @@ func newCore(ks *keyspace.Keyspace, cfg Config, logger *slog.Logger) *core {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	x := &core{ks: ks, log: logger, commit: (*keyspace.Tx).Commit}
+	x := &core{ks: ks, base: logger, commit: (*keyspace.Tx).Commit}
+	x.setLogEvery(logging.DefaultEvery)
 	x.sync.Store(cfg.Sync)
 	x.maxKeys.Store(int64(cfg.MaxGroupKeys))
 	return x
+}
+
+// setLogEvery (re)builds the loggers with rate-limited events logged at
+// most once per every (tests shorten it). Call it before Start only.
+func (x *core) setLogEvery(every time.Duration) {
+	x.log = x.base.With("component", "executor")
+	x.readLog = slog.New(logging.RateLimit(x.log.Handler(), every))
+	x.bgLog = slog.New(logging.RateLimit(x.base.With("component", "background").Handler(), every, "op"))
 }
 
 // expired reports whether deadline (zero: none) is before now, reading the
@@ -115,7 +131,7 @@ func (x *core) finish(job Job, err error) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			x.log.Error("storage: job Finish panicked", "panic", v, "stack", string(debug.Stack()))
+			x.log.Error("storage: job Finish panicked", "op", "finish", "panic", v, "stack", string(debug.Stack()))
 		}
 	}()
 	job.Finish(err)
@@ -130,7 +146,9 @@ func (x *core) run(job Job, tx *keyspace.Tx) (err error) {
 			} else {
 				err = fmt.Errorf("%w: %v", ErrPanic, v)
 			}
-			x.log.Error("storage: job panicked", "panic", v, "write", tx != nil && !tx.ReadOnly(),
+			// Logged here, once: the job only sees ErrPanic (the network
+			// runtime replies with it, a background step counts it).
+			x.log.Error("storage: job panicked", "op", "run", "panic", v, "write", tx != nil && !tx.ReadOnly(),
 				"stack", string(debug.Stack()))
 		}
 	}()
@@ -156,7 +174,9 @@ func (x *core) runRead(e *msgchan.Envelope[Job]) {
 	}
 	tx, err := x.ks.ReadTx()
 	if err != nil {
-		x.finish(job, fmt.Errorf("storage: open read transaction: %w", err))
+		err = fmt.Errorf("storage: open read transaction: %w", err)
+		x.readLog.Error("storage: read job failed", "op", "read_tx", "err", err)
+		x.finish(job, err)
 		return
 	}
 	err = x.run(job, tx)
@@ -242,9 +262,16 @@ func (x *core) applyWrites(envs []msgchan.Envelope[Job], members []Job) []Job {
 
 // commitGroup commits g and finishes its members with the outcome. obs,
 // if not nil, observes the commit.
+//
+// A failed commit is logged here, exactly once per group, at Error: the
+// jobs only receive the error (ErrCommit), and neither the network runtime
+// nor a background step logs it again. It is deliberately not rate
+// limited: every record is a group of client writes that were refused,
+// and the applier commits one group at a time, which bounds the rate.
 func (x *core) commitGroup(g *keyspace.Tx, members []Job, obs Observer) {
 	start := time.Now()
-	err := x.commitSafe(g)
+	sync := x.sync.Load()
+	panicked, stack, err := x.commitSafe(g, sync)
 	took := time.Since(start)
 	x.c.commitNanos.Add(int64(took))
 	if obs != nil {
@@ -262,7 +289,11 @@ func (x *core) commitGroup(g *keyspace.Tx, members []Job, obs Observer) {
 	if err != nil {
 		x.c.commitErrors.Add(1)
 		err = fmt.Errorf("%w: %w", ErrCommit, err)
-		x.log.Error("storage: group commit failed", "jobs", len(members), "err", err)
+		attrs := []any{"op", "commit", "jobs", len(members), "sync", sync, "err", err}
+		if panicked != nil {
+			attrs = append(attrs, "panic", panicked, "stack", string(stack))
+		}
+		x.log.Error("storage: group commit failed", attrs...)
 	}
 	for _, j := range members {
 		x.finish(j, err)
@@ -270,15 +301,15 @@ func (x *core) commitGroup(g *keyspace.Tx, members []Job, obs Observer) {
 }
 
 // commitSafe commits g, turning a panic in the commit path into an error so
-// the group's jobs are still finished.
-func (x *core) commitSafe(g *keyspace.Tx) (err error) {
+// the group's jobs are still finished. On a panic it also returns the
+// panic value and the stack, for commitGroup's log record.
+func (x *core) commitSafe(g *keyspace.Tx, sync bool) (panicked any, stack []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("storage: commit panicked: %v", v)
-			x.log.Error("storage: commit panicked", "panic", v, "stack", string(debug.Stack()))
+			panicked, stack, err = v, debug.Stack(), fmt.Errorf("storage: commit panicked: %v", v)
 		}
 	}()
-	return x.commit(g, x.sync.Load())
+	return nil, nil, x.commit(g, sync)
 }
 
 // Stats is a snapshot of an executor's queues and counters. Counters only

@@ -27,6 +27,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/kiwidb/kiwi/internal/engine"
+	"github.com/kiwidb/kiwi/internal/logging"
 )
 
 // Name is the backend name used in configuration.
@@ -76,7 +77,7 @@ func Open(opts engine.Options) (*Engine, error) {
 		FS:                 e.fs,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             newLogger(opts.Logger),
-		EventListener:      e.eventListener(),
+		EventListener:      e.eventListener(opts.Logger),
 	}
 	if opts.CacheBytes > 0 {
 		c := pebble.NewCache(opts.CacheBytes)
@@ -92,10 +93,19 @@ func Open(opts engine.Options) (*Engine, error) {
 	return e, nil
 }
 
-// eventListener tracks write stalls: their count and whether one is in
-// progress.
-func (e *Engine) eventListener() *pebble.EventListener {
+// eventListener tracks write stalls (their count and whether one is in
+// progress) and logs Pebble's background errors (a failed flush or
+// compaction, which Pebble retries) to l at Error, rate limited: on a
+// failing disk they repeat at every retry.
+func (e *Engine) eventListener(l *slog.Logger) *pebble.EventListener {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	bgLog := slog.New(logging.RateLimit(l.Handler(), logging.DefaultEvery))
 	return &pebble.EventListener{
+		BackgroundError: func(err error) {
+			bgLog.Error("pebble: background error", "op", "background", "err", err)
+		},
 		WriteStallBegin: func(pebble.WriteStallBeginInfo) {
 			e.writeStalls.Add(1)
 			e.stalling.Add(1)

@@ -17,7 +17,7 @@ func TestWriteStallFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	l := e.eventListener()
+	l := e.eventListener(nil)
 	stopped := func(want bool, when string) {
 		t.Helper()
 		if got := e.WriteStopped(); got != want {
