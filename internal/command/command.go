@@ -54,6 +54,9 @@ const (
 	Blocking
 	// PubSub commands belong to Pub/Sub (SUBSCRIBE, PUBLISH...).
 	PubSub
+	// NoAsyncLoading commands are refused while a dataset loads
+	// asynchronously (Redis's flag; reported by COMMAND INFO only).
+	NoAsyncLoading
 )
 
 var flagNames = []struct {
@@ -62,7 +65,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"}, {PubSub, "pubsub"},
 	{NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"}, {Stale, "stale"},
-	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMulti, "no_multi"},
+	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoAsyncLoading, "no_async_loading"}, {NoMulti, "no_multi"},
 	{MovableKeys, "movablekeys"}, {AllowBusy, "allow_busy"},
 }
 

@@ -12,16 +12,24 @@ package keyspace
 // keyspace does the same.
 func Match(pattern, str []byte) bool {
 	skip := false
-	return globMatch(pattern, 0, str, 0, &skip)
+	return globMatch(pattern, 0, str, 0, &skip, 0)
 }
+
+// maxGlobNesting is Redis's protection against abusive patterns: a match
+// that needs more than this many nested '*' fails.
+const maxGlobNesting = 1000
 
 // globMatch is a transliteration of stringmatchlen_impl from Redis 7.0
 // util.c, indexes standing for its pointers. at reads past the end of the
 // pattern as 0, as C reads the sds terminator. skip is Redis's
 // skipLongerMatches: once the rest of a pattern after a '*' failed to match
 // anywhere in the remaining string, earlier '*'s cannot help either, which
-// bounds the work to O(len(pattern)*len(str)).
-func globMatch(pat []byte, pi int, str []byte, si int, skip *bool) bool {
+// bounds the work to O(len(pattern)*len(str)). nesting counts the '*'
+// recursion, bounded by maxGlobNesting as in Redis.
+func globMatch(pat []byte, pi int, str []byte, si int, skip *bool, nesting int) bool {
+	if nesting > maxGlobNesting {
+		return false
+	}
 	at := func(i int) byte {
 		if i < len(pat) {
 			return pat[i]
@@ -38,7 +46,7 @@ func globMatch(pat []byte, pi int, str []byte, si int, skip *bool) bool {
 				return true
 			}
 			for si < len(str) {
-				if globMatch(pat, pi+1, str, si, skip) {
+				if globMatch(pat, pi+1, str, si, skip, nesting+1) {
 					return true
 				}
 				if *skip {

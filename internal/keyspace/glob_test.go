@@ -181,3 +181,15 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// TestMatchNestingLimit is Redis's "Regression for pattern matching very
+// long nested loops": past 1000 nested '*' a pattern matches nothing.
+func TestMatchNestingLimit(t *testing.T) {
+	str := bytes.Repeat([]byte("a"), 50000)
+	if Match(bytes.Repeat([]byte("*?"), 50000), str) {
+		t.Fatal("deeply nested pattern matched")
+	}
+	if !Match(bytes.Repeat([]byte("*?"), 500), str) {
+		t.Fatal("pattern within the nesting limit did not match")
+	}
+}

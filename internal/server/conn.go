@@ -335,7 +335,7 @@ var _ storage.Job = (*storageJob)(nil)
 func (j *storageJob) Write() bool { return j.write }
 func (j *storageJob) Run(tx *keyspace.Tx) {
 	if c := j.exec; c != nil {
-		if c.watch.dirty.Load() {
+		if c.watch.dirty.Load() || c.watch.expiredSince(j.batch.Now) {
 			j.execAborted = true
 			j.batch.Out.WriteNullArray()
 			return

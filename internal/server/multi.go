@@ -171,7 +171,12 @@ type watchJob struct {
 func (j *watchJob) Write() bool { return true }
 
 func (j *watchJob) Run(tx *keyspace.Tx) {
+	now := time.Now().UnixMilli()
 	for _, k := range j.keys {
+		at, live, err := tx.Expiry(j.db, k, now)
+		if err == nil && live && at > 0 {
+			j.c.watch.expiresAt = append(j.c.watch.expiresAt, at)
+		}
 		unsettled, err := tx.Unsettled(j.db, k)
 		if err != nil {
 			j.err = err
@@ -300,6 +305,21 @@ type watchState struct {
 	keys []watchKey
 	// dirty is set when a watched key was modified: EXEC then fails.
 	dirty atomic.Bool
+	// expiresAt holds the expiry times (Unix ms) of the watched keys
+	// that were live with a TTL when watched: once one has passed, the
+	// key expired since WATCH, which Redis counts as a modification.
+	expiresAt []int64
+}
+
+// expiredSince reports whether a watched key that was live when watched
+// has expired by now (Unix ms).
+func (w *watchState) expiredSince(now int64) bool {
+	for _, at := range w.expiresAt {
+		if at <= now {
+			return true
+		}
+	}
+	return false
 }
 
 // watch makes c watch key in db (again: no-op).
@@ -335,6 +355,7 @@ func (r *watchRegistry) unwatchAll(c *client) {
 		r.mu.Unlock()
 		clear(c.watch.keys)
 		c.watch.keys = c.watch.keys[:0]
+		c.watch.expiresAt = c.watch.expiresAt[:0]
 	}
 	c.watch.dirty.Store(false)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func (s *Server) networkCommands() []netCommand {
 		s.slowlogCommand(),
 		s.latencyCommand(),
 		s.functionCommand(),
-	}, append(s.transactionCommands(), s.pubsubCommands()...)...)
+	}, slices.Concat(s.saveCommands(), s.transactionCommands(), s.pubsubCommands())...)
 }
 
 func cmdPing(c *client, args [][]byte) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -165,6 +166,18 @@ func TestWatch(t *testing.T) {
 		aborted("FLUSHDB", res, err)
 		res, err = execAfter([]string{"nokey"}, func() { must(other.FlushAll(ctx).Err()) })
 		ran("FLUSHALL of a missing watched key", res, err)
+		// A watched key that expires before EXEC counts as modified.
+		must(other.Set(ctx, "exp", "v", 100*time.Millisecond).Err())
+		res, err = execAfter([]string{"exp"}, func() {
+			for other.Exists(ctx, "exp").Val() != 0 {
+				if ctx.Err() != nil {
+					t.Fatal("key never expired")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+		aborted("expired watched key", res, err)
+
 		// UNWATCH forgets; EXEC and DISCARD unwatch.
 		emptyExec := func(name string) {
 			t.Helper()
