@@ -116,24 +116,13 @@ func cmdHMGet(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
-	c.Out.WriteArrayLen(len(vals))
-	for _, v := range vals {
-		if v == nil {
-			c.Out.WriteNull()
-		} else {
-			c.Out.WriteBulk(v)
-		}
-	}
+	replyBulksOrNull(c, vals)
 }
 
 // HDEL key field [field ...]
 func cmdHDel(c *Ctx) {
 	n, err := c.Tx.HashDel(c.DB, c.Args[1], c.Args[2:], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // HEXISTS key field
@@ -149,11 +138,7 @@ func cmdHExists(c *Ctx) {
 // HLEN key
 func cmdHLen(c *Ctx) {
 	n, err := c.Tx.HashLen(c.DB, c.Args[1], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // HSTRLEN key field

@@ -103,11 +103,7 @@ func cmdPush(c *Ctx) {
 	name := c.Cmd.Name
 	left, create := name[0] == 'l', name[len(name)-1] != 'x'
 	n, err := c.Tx.ListPush(c.DB, c.Args[1], c.Args[2:], left, create, c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // LPOP key [count], RPOP key [count]
@@ -142,11 +138,7 @@ func cmdPop(c *Ctx) {
 // LLEN key
 func cmdLLen(c *Ctx) {
 	n, err := c.Tx.ListLen(c.DB, c.Args[1], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // LINDEX key index
@@ -244,11 +236,7 @@ func cmdLRem(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ListRem(c.DB, c.Args[1], count, c.Args[3], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // LINSERT key BEFORE|AFTER pivot element
@@ -263,11 +251,7 @@ func cmdLInsert(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ListInsert(c.DB, c.Args[1], after, c.Args[3], c.Args[4], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]

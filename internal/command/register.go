@@ -157,3 +157,25 @@ func replyOptionalBulk(c *Ctx, v []byte, ok bool, err error) {
 		c.Out.WriteBulk(v)
 	}
 }
+
+// replyCount answers an integer result or the error.
+func replyCount(c *Ctx, n int64, err error) {
+	if err != nil {
+		replyErr(c, err)
+		return
+	}
+	c.Out.WriteInt(n)
+}
+
+// replyBulksOrNull writes vals as an array of bulk strings, a nil one as a
+// null (MGET, HMGET).
+func replyBulksOrNull(c *Ctx, vals [][]byte) {
+	c.Out.WriteArrayLen(len(vals))
+	for _, v := range vals {
+		if v == nil {
+			c.Out.WriteNull()
+		} else {
+			c.Out.WriteBulk(v)
+		}
+	}
+}

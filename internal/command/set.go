@@ -101,15 +101,6 @@ func cmdSCard(c *Ctx) {
 	replyCount(c, n, err)
 }
 
-// replyCount answers an integer result or the error.
-func replyCount(c *Ctx, n int64, err error) {
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
-}
-
 // SISMEMBER key member, SMISMEMBER key member [member ...]
 func cmdSIsMember(c *Ctx) {
 	in, err := c.Tx.SetIsMember(c.DB, c.Args[1], c.Args[2:], c.Now)

@@ -326,14 +326,7 @@ func cmdMGet(c *Ctx) {
 			return
 		}
 	}
-	c.Out.WriteArrayLen(len(vals))
-	for _, v := range vals {
-		if v == nil {
-			c.Out.WriteNull()
-		} else {
-			c.Out.WriteBulk(v)
-		}
-	}
+	replyBulksOrNull(c, vals)
 }
 
 // MSET key value [key value ...], MSETNX key value [key value ...]
@@ -372,21 +365,13 @@ func cmdMSet(c *Ctx) {
 // APPEND key value
 func cmdAppend(c *Ctx) {
 	n, err := c.Tx.Append(c.DB, c.Args[1], c.Args[2], c.Now, maxBulk(c))
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // STRLEN key
 func cmdStrLen(c *Ctx) {
 	n, err := c.Tx.StrLen(c.DB, c.Args[1], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // INCR key, DECR key, INCRBY key increment, DECRBY key decrement
@@ -502,11 +487,7 @@ func cmdSetRange(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.SetRange(c.DB, c.Args[1], off, c.Args[3], c.Now, maxBulk(c))
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // bitOffset parses a SETBIT/GETBIT offset (getBitOffsetFromArgument).

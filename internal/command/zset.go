@@ -462,21 +462,13 @@ options:
 // ZREM key member [member ...]
 func cmdZRem(c *Ctx) {
 	n, err := c.Tx.ZSetRem(c.DB, c.Args[1], c.Args[2:], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // ZCARD key
 func cmdZCard(c *Ctx) {
 	n, err := c.Tx.ZSetCard(c.DB, c.Args[1], c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // ZCOUNT key min max, ZLEXCOUNT key min max
@@ -493,11 +485,7 @@ func cmdZCount(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ZSetCount(c.DB, c.Args[1], c.Now, &spec)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // ZSCORE key member
@@ -630,11 +618,7 @@ func cmdZRange(c *Ctx) {
 	}
 	if store {
 		n, err := c.Tx.ZSetRangeStore(c.DB, c.Args[1], c.Args[2], c.Now, &spec)
-		if err != nil {
-			replyErr(c, err)
-			return
-		}
-		c.Out.WriteInt(n)
+		replyCount(c, n, err)
 		return
 	}
 	sm, err := c.Tx.ZSetRange(c.DB, c.Args[keyIdx], c.Now, &spec)
@@ -666,11 +650,7 @@ func cmdZRemRange(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ZSetRemRange(c.DB, c.Args[1], c.Now, &spec)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // ZPOPMIN key [count], ZPOPMAX key [count]
@@ -955,11 +935,7 @@ func cmdZCombine(c *Ctx) {
 	}
 	if cardOnly {
 		n, err := c.Tx.ZSetInterCard(c.DB, keys, c.Now, limit)
-		if err != nil {
-			replyErr(c, err)
-			return
-		}
-		c.Out.WriteInt(n)
+		replyCount(c, n, err)
 		return
 	}
 	sm, err := c.Tx.ZSetCombine(c.DB, op, keys, weights, agg, c.Now, dst != nil)
@@ -972,11 +948,7 @@ func cmdZCombine(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ZSetStore(c.DB, dst, sm, c.Now)
-	if err != nil {
-		replyErr(c, err)
-		return
-	}
-	c.Out.WriteInt(n)
+	replyCount(c, n, err)
 }
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]

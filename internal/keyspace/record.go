@@ -142,6 +142,16 @@ func (t *Tx) putMeta(db int, key []byte, old, m *Meta) {
 	t.set(t.kbuf, t.vbuf)
 }
 
+// replaceMeta is putMeta for a value that replaces whatever key held (a
+// STORE destination): old is the current record if found.
+func (t *Tx) replaceMeta(db int, key []byte, old *Meta, found bool, m *Meta) {
+	if found {
+		t.putMeta(db, key, old, m)
+	} else {
+		t.putMeta(db, key, nil, m)
+	}
+}
+
 // removeKey deletes key whose current meta record is m: the meta record,
 // its expiry index entry and counters, and leaves a garbage marker for its
 // data records (O(1) whatever the value size; SweepGarbage deletes them).

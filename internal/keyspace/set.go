@@ -301,11 +301,7 @@ func (t *Tx) SetStore(db int, dst []byte, members *Elems, now int64) (int64, err
 		t.putElem(m.Version, members.At(i), nil)
 	}
 	m.Len = int64(members.Len())
-	if found {
-		t.putMeta(db, dst, &old, &m)
-	} else {
-		t.putMeta(db, dst, nil, &m)
-	}
+	t.replaceMeta(db, dst, &old, found, &m)
 	return m.Len, nil
 }
 

@@ -1235,11 +1235,7 @@ func (t *Tx) ZSetStore(db int, dst []byte, members *ScoredMembers, now int64) (i
 	for i := range members.Len() {
 		t.zsetPut(m.Version, members.Members.At(i), members.Scores[i])
 	}
-	if found {
-		t.putMeta(db, dst, &old, &m)
-	} else {
-		t.putMeta(db, dst, nil, &m)
-	}
+	t.replaceMeta(db, dst, &old, found, &m)
 	return m.Len, nil
 }
 
