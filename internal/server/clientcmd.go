@@ -40,6 +40,7 @@ func (s *Server) clientCommand() netCommand {
 		sub("list", -2, base|command.Admin, "Lists open connections.", admin, clientListCmd),
 		sub("kill", -3, base|command.Admin, "Terminates open connections.", admin, clientKill),
 		sub("no-evict", 3, base|command.Admin, "Sets the client eviction mode of the connection.", admin, clientNoEvict),
+		sub("reply", 3, base, "Instructs the server whether to reply to commands.", conn, clientReply),
 		sub("help", 2, command.Loading|command.Stale, "Returns helpful text about the different subcommands.", conn, clientHelp),
 	})
 }
@@ -124,6 +125,7 @@ func clientHelp(c *client, _ [][]byte) {
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 		"SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
 		"NO-EVICT (ON|OFF)", "    Accepted for compatibility; Kiwi never evicts clients.",
+		"REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
 		"HELP", "    Print this help.",
 	}
 	c.out.WriteArrayLen(len(lines))
@@ -282,4 +284,23 @@ func (c *client) kill(o *client) {
 	}
 	c.s.log.Info("client killed", "client", o.id, "addr", o.raddr, "by", c.id)
 	o.closeConn()
+}
+
+// CLIENT REPLY ON|OFF|SKIP: OFF drops the replies of the following
+// commands until CLIENT REPLY ON, SKIP the reply of the next command only;
+// neither is answered itself. Pub/Sub messages are still delivered.
+func clientReply(c *client, args [][]byte) {
+	switch {
+	case equalFoldString(args[2], "on"):
+		c.replyOff, c.replySkip = false, false
+		c.out.WriteOK()
+	case equalFoldString(args[2], "off"):
+		c.replyOff = true
+	case equalFoldString(args[2], "skip"):
+		if !c.replyOff {
+			c.replySkip = true
+		}
+	default:
+		c.replyError("ERR syntax error")
+	}
 }

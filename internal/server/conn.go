@@ -41,6 +41,9 @@ type client struct {
 	out  *resp.Writer
 	cmds [][][]byte
 	job  storageJob
+	// replyOff and replySkip are CLIENT REPLY OFF and SKIP (the latter
+	// drops the reply of the command after the CLIENT REPLY SKIP).
+	replyOff, replySkip bool
 	// multi is the open MULTI block, watch the WATCHed keys.
 	multi multiState
 	watch watchState
@@ -188,6 +191,14 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 	for _, args := range cmds {
 		cmd := c.s.table.Lookup(args[0])
 		st := c.s.cmdStat(cmd)
+		// CLIENT REPLY OFF/SKIP: run what is pending, then this command
+		// alone, and drop what it wrote.
+		suppress, wasOff, mark := c.replyOff || c.replySkip, c.replyOff, 0
+		if suppress {
+			c.replySkip = false
+			c.runStorage(cfg)
+			mark = c.out.Len()
+		}
 		switch {
 		case cmd == nil:
 			c.runStorage(cfg)
@@ -228,6 +239,10 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 			c.setLastCmd(cmd.Name)
 			batch.Calls = append(batch.Calls, command.Call{Cmd: cmd, Args: args})
 			c.jobStats = append(c.jobStats, st)
+		}
+		if suppress && !(wasOff && !c.replyOff) { // CLIENT REPLY ON is answered
+			c.runStorage(cfg)
+			c.out.Truncate(mark)
 		}
 		if c.quit {
 			break

@@ -559,3 +559,25 @@ func infoInt(t testing.TB, info, field string) int64 {
 	t.Fatalf("INFO lacks %s:\n%s", field, info)
 	return 0
 }
+
+// TestClientReply checks CLIENT REPLY OFF, SKIP and ON on the wire: the
+// suppressed commands run, only their replies are dropped.
+func TestClientReply(t *testing.T) {
+	forEachServer(t, func(t *testing.T, p *proc, c *redis.Client) {
+		conn := dialRaw(t, p.Addr)
+		conn.send("CLIENT REPLY OFF\r\nSET a 1\r\nGET a\r\nCLIENT REPLY ON\r\nGET a\r\n" +
+			"CLIENT REPLY SKIP\r\nPING\r\nPING skipped-no-more\r\n")
+		var got string
+		for range 3 {
+			got += conn.readReply()
+		}
+		if want := "+OK\r\n$1\r\n1\r\n$15\r\nskipped-no-more\r\n"; got != want {
+			t.Fatalf("replies %q, want %q", got, want)
+		}
+		// Nothing more was sent: the next reply is the next command's.
+		conn.send("PING\r\n")
+		if r := conn.readReply(); r != "+PONG\r\n" {
+			t.Fatalf("then %q", r)
+		}
+	})
+}
