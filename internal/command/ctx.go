@@ -104,6 +104,14 @@ func (c *Ctx) Fail(err error) {
 	c.Error("ERR " + err.Error())
 }
 
+// touch reports key as modified although the command may have written
+// nothing (Redis signals some no-op writes, e.g. LTRIM, to WATCH).
+func (c *Ctx) touch(key []byte) {
+	if w := c.Watches; w != nil && w.Active() {
+		w.Touch(c.DB, key)
+	}
+}
+
 // Block reports that a Blocking command found no data and wants to wait
 // up to timeout (0: forever) before it is run again. It writes no reply
 // and nothing the command did stays. Handlers call it only when NoBlock

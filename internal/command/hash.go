@@ -276,6 +276,9 @@ func cmdHRandField(c *Ctx) {
 		c.Error("ERR value is out of range")
 		return
 	}
+	if !randCountFits(c, count) {
+		return
+	}
 	e, err := c.Tx.HashFields(c.DB, c.Args[1], c.Now, true, true)
 	if err != nil {
 		replyErr(c, err)
@@ -311,6 +314,22 @@ func randCountArg(c *Ctx, b []byte) (int64, bool) {
 	}
 	return n, ok
 }
+
+// randCountFits refuses (false, with an error reply) a negative count
+// beyond maxRandomCount, once the command's own checks passed.
+func randCountFits(c *Ctx, n int64) bool {
+	if n < -maxRandomCount {
+		// Redis would try to build the reply and run out of memory.
+		c.Error("ERR count is too large: Kiwi returns at most 16777216 random elements with repetitions")
+		return false
+	}
+	return true
+}
+
+// maxRandomCount bounds the reply of a random-members command with a
+// negative count (elements may repeat, so the collection does not bound
+// it): 2^24 elements, far beyond any useful sample.
+const maxRandomCount = 1 << 24
 
 // randomPicks returns the indexes of n elements that a random-members
 // command with count returns (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER): for

@@ -222,9 +222,18 @@ func cmdLTrim(c *Ctx) {
 	if !ok {
 		return
 	}
-	if err := c.Tx.ListTrim(c.DB, c.Args[1], start, stop, c.Now); err != nil {
+	// Redis signals an existing list as modified even when LTRIM removes
+	// nothing: WATCH must see it (Batch only reports commands that wrote).
+	n, err := c.Tx.ListLen(c.DB, c.Args[1], c.Now)
+	if err == nil {
+		err = c.Tx.ListTrim(c.DB, c.Args[1], start, stop, c.Now)
+	}
+	if err != nil {
 		replyErr(c, err)
 		return
+	}
+	if n > 0 {
+		c.touch(c.Args[1])
 	}
 	c.Out.WriteOK()
 }

@@ -145,7 +145,7 @@ func cmdSRandMember(c *Ctx) {
 	count := int64(1)
 	if len(c.Args) == 3 {
 		var ok bool
-		if count, ok = randCountArg(c, c.Args[2]); !ok {
+		if count, ok = randCountArg(c, c.Args[2]); !ok || !randCountFits(c, count) {
 			return
 		}
 	}

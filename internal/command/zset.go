@@ -799,6 +799,9 @@ func cmdZRandMember(c *Ctx) {
 		c.Error("ERR value is out of range")
 		return
 	}
+	if !randCountFits(c, count) {
+		return
+	}
 	n, err := c.Tx.ZSetCard(c.DB, c.Args[1], c.Now)
 	if err != nil {
 		replyErr(c, err)
