@@ -34,6 +34,9 @@ var (
 	dSlotsWaiting = desc("kiwi_network_queue_length", "Connections waiting for a network-stage slot.")
 	dSlotsWaited  = desc("kiwi_network_slot_waits_total", "Slot acquisitions that had to wait.")
 	dSlotsWaitSec = desc("kiwi_network_slot_wait_seconds_total", "Total time spent waiting for a network-stage slot.")
+	dBlocked      = desc("kiwi_blocked_clients", "Clients blocked in a blocking command (BLPOP, BZPOPMIN...).")
+	dPubSubSubs   = desc("kiwi_pubsub_subscriptions", "Pub/Sub channels, patterns and shard channels with at least one subscriber.", "kind")
+	dOutputKills  = desc("kiwi_client_output_buffer_limit_disconnections_total", "Connections closed at client-output-buffer-limit (slow Pub/Sub subscribers).")
 
 	dQueueDepth   = desc("kiwi_storage_queue_depth", "Jobs queued in the MessageChannel, by lane and priority.", "lane", "priority")
 	dQueueCap     = desc("kiwi_storage_queue_capacity", "Capacity of the MessageChannel.")
@@ -72,7 +75,7 @@ type snapshotCollector struct {
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		dUp, dConnCurrent, dConnAccepted, dConnRejected, dCommands, dCmdErrors, dNetBytes,
-		dSlots, dSlotsInUse, dSlotsWaiting, dSlotsWaited, dSlotsWaitSec,
+		dSlots, dSlotsInUse, dSlotsWaiting, dSlotsWaited, dSlotsWaitSec, dBlocked, dPubSubSubs, dOutputKills,
 		dQueueDepth, dQueueCap, dWorkers, dWorkersBusy, dJobs, dGroups, dGroupedJobs, dMaxGroup,
 		dCommitErrors, dCommitSec, dBackpressure, dBPSec, dBPRejected, dBackground,
 		dEngDisk, dEngMemtable, dEngL0Files, dEngL0Sub, dEngPending, dEngCompaction, dEngFlushes, dEngStalls,
@@ -131,6 +134,11 @@ func collectServer(ch chan<- prometheus.Metric, src ServerSource) {
 	gauge(ch, dSlotsWaiting, float64(s.Slots.Waiting))
 	counter(ch, dSlotsWaited, float64(s.Slots.Waited))
 	counter(ch, dSlotsWaitSec, s.Slots.WaitTime.Seconds())
+	gauge(ch, dBlocked, float64(s.BlockedClients))
+	gauge(ch, dPubSubSubs, float64(s.PubSub.Channels), "channel")
+	gauge(ch, dPubSubSubs, float64(s.PubSub.Patterns), "pattern")
+	gauge(ch, dPubSubSubs, float64(s.PubSub.ShardChannels), "shard_channel")
+	counter(ch, dOutputKills, float64(s.PubSub.OutputLimitDisconnections))
 }
 
 // laneNames are the MessageChannel lanes, index for index.

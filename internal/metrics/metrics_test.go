@@ -33,8 +33,10 @@ func TestCollector(t *testing.T) {
 	m := New()
 	srv := &fakeServer{server.Stats{
 		Serving: true, ConnectedClients: 3, ConnectionsAccepted: 10, ConnectionsRejected: 2,
-		Slots:      slots.Stats{Size: 8, InUse: 1, Waiting: 4, Waited: 5, WaitTime: 2 * time.Second},
-		PerCommand: []server.CommandStats{{Name: "get", Calls: 7, Errors: 1}, {Name: "set", Calls: 9}},
+		Slots:          slots.Stats{Size: 8, InUse: 1, Waiting: 4, Waited: 5, WaitTime: 2 * time.Second},
+		PerCommand:     []server.CommandStats{{Name: "get", Calls: 7, Errors: 1}, {Name: "set", Calls: 9}},
+		BlockedClients: 2,
+		PubSub:         server.PubSubStats{Channels: 3, Patterns: 1, OutputLimitDisconnections: 4},
 	}}
 	st := &fakeStorage{storage.Stats{Completed: 20, Failed: 5, TimedOut: 2, Busy: 1, Groups: 4, GroupedJobs: 12,
 		Backpressure: 3, BackpressureTime: time.Second, QueueCap: 100, Workers: 4, WorkersBusy: 2}}
@@ -64,13 +66,25 @@ kiwi_network_queue_length 4
 # HELP kiwi_storage_backpressure_seconds_total Total time submitters spent blocked on a full MessageChannel.
 # TYPE kiwi_storage_backpressure_seconds_total counter
 kiwi_storage_backpressure_seconds_total 1
+# HELP kiwi_blocked_clients Clients blocked in a blocking command (BLPOP, BZPOPMIN...).
+# TYPE kiwi_blocked_clients gauge
+kiwi_blocked_clients 2
+# HELP kiwi_pubsub_subscriptions Pub/Sub channels, patterns and shard channels with at least one subscriber.
+# TYPE kiwi_pubsub_subscriptions gauge
+kiwi_pubsub_subscriptions{kind="channel"} 3
+kiwi_pubsub_subscriptions{kind="pattern"} 1
+kiwi_pubsub_subscriptions{kind="shard_channel"} 0
+# HELP kiwi_client_output_buffer_limit_disconnections_total Connections closed at client-output-buffer-limit (slow Pub/Sub subscribers).
+# TYPE kiwi_client_output_buffer_limit_disconnections_total counter
+kiwi_client_output_buffer_limit_disconnections_total 4
 # HELP kiwi_engine_write_stalls_total Write stalls.
 # TYPE kiwi_engine_write_stalls_total counter
 kiwi_engine_write_stalls_total{engine="pebble"} 1
 `
 	names := []string{"kiwi_commands_total", "kiwi_command_errors_total", "kiwi_connections",
 		"kiwi_connections_rejected_total", "kiwi_network_queue_length",
-		"kiwi_storage_backpressure_seconds_total", "kiwi_engine_write_stalls_total"}
+		"kiwi_storage_backpressure_seconds_total", "kiwi_engine_write_stalls_total",
+		"kiwi_blocked_clients", "kiwi_pubsub_subscriptions", "kiwi_client_output_buffer_limit_disconnections_total"}
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}

@@ -89,6 +89,11 @@ type Stats struct {
 	// PerCommand holds every command of the table plus OtherCommand,
 	// sorted by name.
 	PerCommand []CommandStats
+	// BlockedClients is the number of clients blocked in BLPOP & co.
+	BlockedClients int64
+	// PubSub holds the Pub/Sub registry sizes and output-limit
+	// disconnections.
+	PubSub PubSubStats
 }
 
 // Serving reports whether the accept loop runs, and the address it listens
@@ -106,6 +111,8 @@ func (s *Server) Serving() (bool, net.Addr) {
 func (s *Server) Stats() Stats {
 	st := Stats{
 		Serving:             s.serving.Load(),
+		BlockedClients:      s.blocked.blockedClients(),
+		PubSub:              s.PubSubStats(),
 		ConnectionsAccepted: uint64(s.stats.connsReceived.Load()),
 		ConnectionsRejected: uint64(s.stats.connsRejected.Load()),
 		Commands:            s.totalCommands(),
