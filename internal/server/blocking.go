@@ -67,6 +67,7 @@ type blockRegistry struct {
 	n     atomic.Int64 // registered waiters: the fast path
 	mu    sync.Mutex
 	keys  map[watchKey][]*waiter
+	all   map[*waiter]struct{}
 	ready []watchKey // keys with waiters written since the last Serve
 	// serving is set while a storage goroutine runs Serve (it is only
 	// ever run by the one writer, and re-entered by the commands it runs).
@@ -76,7 +77,7 @@ type blockRegistry struct {
 }
 
 func newBlockRegistry(s *Server) *blockRegistry {
-	return &blockRegistry{keys: make(map[watchKey][]*waiter), s: s}
+	return &blockRegistry{keys: make(map[watchKey][]*waiter), all: make(map[*waiter]struct{}), s: s}
 }
 
 // add queues a waiter for cmd on its keys, in the attempting state.
@@ -93,6 +94,7 @@ func (r *blockRegistry) add(c *client, cmd *command.Command, args [][]byte, db i
 		w.keys = append(w.keys, wk)
 		r.keys[wk] = append(r.keys[wk], w)
 	}
+	r.all[w] = struct{}{}
 	r.n.Add(1)
 	return w
 }
@@ -132,6 +134,7 @@ func (r *blockRegistry) remove(w *waiter) {
 			r.keys[wk] = ws
 		}
 	}
+	delete(r.all, w)
 	r.n.Add(-1)
 }
 
@@ -222,8 +225,19 @@ func (r *blockRegistry) serveKey(tx *keyspace.Tx, wk watchKey, waiters []*waiter
 	}
 }
 
-// blockedClients returns the number of clients blocked now.
-func (r *blockRegistry) blockedClients() int64 { return r.n.Load() }
+// blockedClients returns the number of clients blocked now: waiting to be
+// served (not those still running their first attempt).
+func (r *blockRegistry) blockedClients() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n int64
+	for w := range r.all {
+		if w.state.Load() == waitWaiting {
+			n++
+		}
+	}
+	return n
+}
 
 // keyEvents is what write commands report their keys to (command.Watches):
 // the WATCH registry and the blocked clients.
