@@ -75,6 +75,27 @@ func (t *Tx) saveCollection(db int, key []byte, old *Meta, found bool, m *Meta) 
 	}
 }
 
+// storeCollection replaces the value at dst, whatever its type and TTL,
+// with a new collection of typ holding n elements that fill writes under
+// the new version (the STORE commands), or deletes dst when n is 0. It
+// returns n.
+func (t *Tx) storeCollection(db int, dst []byte, now int64, typ Type, n int, fill func(version uint64)) (int64, error) {
+	old, found, err := t.lookupForWrite(db, dst, now)
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		if found {
+			t.removeKey(db, dst, &old)
+		}
+		return 0, nil
+	}
+	m := Meta{Type: typ, Version: t.nextVersion(), Len: int64(n)}
+	fill(m.Version)
+	t.replaceMeta(db, dst, &old, found, &m)
+	return m.Len, nil
+}
+
 // elemKey appends the data record key of element sub of version to dst.
 func elemKey(dst []byte, version uint64, sub []byte) []byte {
 	return append(appendDataPrefix(dst, version), sub...)

@@ -50,11 +50,7 @@ func (t *Tx) Copy(db int, src []byte, dstDB int, dst []byte, replace bool, now i
 			return false, err
 		}
 	}
-	var oldp *Meta
-	if exists {
-		oldp = &old
-	}
-	t.putMeta(dstDB, dst, oldp, &nm)
+	t.replaceMeta(dstDB, dst, &old, exists, &nm)
 	return true, nil
 }
 

@@ -286,23 +286,11 @@ func (t *Tx) SetCombine(db int, op SetOp, keys [][]byte, now int64, limit int) (
 // of members (the STORE commands), or deletes dst when members is empty.
 // It returns the new set's size.
 func (t *Tx) SetStore(db int, dst []byte, members *Elems, now int64) (int64, error) {
-	old, found, err := t.lookupForWrite(db, dst, now)
-	if err != nil {
-		return 0, err
-	}
-	if members.Len() == 0 {
-		if found {
-			t.removeKey(db, dst, &old)
+	return t.storeCollection(db, dst, now, TypeSet, members.Len(), func(version uint64) {
+		for i := range members.Len() {
+			t.putElem(version, members.At(i), nil)
 		}
-		return 0, nil
-	}
-	m := Meta{Type: TypeSet, Version: t.nextVersion()}
-	for i := range members.Len() {
-		t.putElem(m.Version, members.At(i), nil)
-	}
-	m.Len = int64(members.Len())
-	t.replaceMeta(db, dst, &old, found, &m)
-	return m.Len, nil
+	})
 }
 
 // SetScan is SSCAN: up to count members of the set at key after cursor,

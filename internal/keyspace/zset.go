@@ -550,18 +550,11 @@ func (t *Tx) walkRange(m *Meta, spec *ZRangeSpec, fn zsetVisit) (reversed bool, 
 // ascending ranks [from, to] within a set of n members, as Redis sanitises
 // them; ok is false for an empty range.
 func rankBounds(spec *ZRangeSpec, n int64) (from, to int64, ok bool) {
-	start, stop := spec.Start, spec.Stop
-	if start < 0 {
-		start += n
-	}
-	if stop < 0 {
-		stop += n
-	}
-	start = max(start, 0)
-	if start > stop || start >= n {
+	start, end := listRange(spec.Start, spec.Stop, n) // [start, end)
+	if start >= end {
 		return 0, 0, false
 	}
-	stop = min(stop, n-1)
+	stop := end - 1
 	if spec.Rev {
 		return n - 1 - stop, n - 1 - start, true
 	}
@@ -1221,22 +1214,11 @@ func (t *Tx) ZSetInterCard(db int, keys [][]byte, now int64, limit int64) (int64
 // sorted set of the given members (distinct), or deletes dst when there
 // are none (the STORE commands). It returns the new set's size.
 func (t *Tx) ZSetStore(db int, dst []byte, members *ScoredMembers, now int64) (int64, error) {
-	old, found, err := t.lookupForWrite(db, dst, now)
-	if err != nil {
-		return 0, err
-	}
-	if members.Len() == 0 {
-		if found {
-			t.removeKey(db, dst, &old)
+	return t.storeCollection(db, dst, now, TypeZSet, members.Len(), func(version uint64) {
+		for i := range members.Len() {
+			t.zsetPut(version, members.Members.At(i), members.Scores[i])
 		}
-		return 0, nil
-	}
-	m := Meta{Type: TypeZSet, Version: t.nextVersion(), Len: int64(members.Len())}
-	for i := range members.Len() {
-		t.zsetPut(m.Version, members.Members.At(i), members.Scores[i])
-	}
-	t.replaceMeta(db, dst, &old, found, &m)
-	return m.Len, nil
+	})
 }
 
 // ZSetScan is ZSCAN: up to count members of the sorted set at key after
