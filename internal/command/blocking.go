@@ -103,31 +103,7 @@ func cmdBPop(c *Ctx) {
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout,
 // BRPOPLPUSH source destination timeout
-func cmdBLMove(c *Ctx) {
-	srcLeft, dstLeft := false, true // BRPOPLPUSH
-	if c.Cmd.Name == "blmove" {
-		var ok bool
-		if srcLeft, ok = listEnd(c, c.Args[3]); !ok {
-			return
-		}
-		if dstLeft, ok = listEnd(c, c.Args[4]); !ok {
-			return
-		}
-	}
-	timeout, ok := timeoutArg(c, c.Args[len(c.Args)-1])
-	if !ok {
-		return
-	}
-	v, ok, err := c.Tx.ListMove(c.DB, c.Args[1], c.Args[2], srcLeft, dstLeft, c.Now)
-	switch {
-	case err != nil:
-		replyErr(c, err)
-	case ok:
-		c.Out.WriteBulk(v)
-	default:
-		blockOrNull(c, timeout, c.Out.WriteNull)
-	}
-}
+func cmdBLMove(c *Ctx) { lmove(c, true) }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 func cmdBLMPop(c *Ctx) {

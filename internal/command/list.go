@@ -3,6 +3,7 @@ package command
 import (
 	"errors"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
@@ -339,9 +340,13 @@ func listEnd(c *Ctx, b []byte) (left, ok bool) {
 }
 
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT, RPOPLPUSH source destination
-func cmdLMove(c *Ctx) {
+func cmdLMove(c *Ctx) { lmove(c, false) }
+
+// lmove is LMOVE and RPOPLPUSH and, blocking (the timeout last), BLMOVE
+// and BRPOPLPUSH.
+func lmove(c *Ctx, blocking bool) {
 	srcLeft, dstLeft := false, true // RPOPLPUSH
-	if c.Cmd.Name == "lmove" {
+	if strings.HasSuffix(c.Cmd.Name, "lmove") {
 		var ok bool
 		if srcLeft, ok = listEnd(c, c.Args[3]); !ok {
 			return
@@ -350,8 +355,22 @@ func cmdLMove(c *Ctx) {
 			return
 		}
 	}
+	timeout := time.Duration(-1)
+	if blocking {
+		var ok bool
+		if timeout, ok = timeoutArg(c, c.Args[len(c.Args)-1]); !ok {
+			return
+		}
+	}
 	v, ok, err := c.Tx.ListMove(c.DB, c.Args[1], c.Args[2], srcLeft, dstLeft, c.Now)
-	replyOptionalBulk(c, v, ok, err)
+	switch {
+	case err != nil:
+		replyErr(c, err)
+	case ok:
+		c.Out.WriteBulk(v)
+	default:
+		blockOrNull(c, timeout, c.Out.WriteNull)
+	}
 }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
