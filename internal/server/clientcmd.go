@@ -291,12 +291,12 @@ func (c *client) kill(o *client) {
 // neither is answered itself. Pub/Sub messages are still delivered.
 func clientReply(c *client, args [][]byte) {
 	switch {
-	case equalFoldString(args[2], "on"):
+	case strings.EqualFold(string(args[2]), "on"):
 		c.replyOff, c.replySkip = false, false
 		c.out.WriteOK()
-	case equalFoldString(args[2], "off"):
+	case strings.EqualFold(string(args[2]), "off"):
 		c.replyOff = true
-	case equalFoldString(args[2], "skip"):
+	case strings.EqualFold(string(args[2]), "skip"):
 		if !c.replyOff {
 			c.replySkip = true
 		}

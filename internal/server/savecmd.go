@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/command"
@@ -32,29 +33,9 @@ func (s *Server) saveCommands() []netCommand {
 
 // BGSAVE [SCHEDULE]
 func cmdBGSave(c *client, args [][]byte) {
-	if len(args) > 2 || (len(args) == 2 && !equalFoldString(args[1], "schedule")) {
+	if len(args) > 2 || (len(args) == 2 && !strings.EqualFold(string(args[1]), "schedule")) {
 		c.replyError("ERR syntax error")
 		return
 	}
 	c.out.WriteSimple("Background saving started")
-}
-
-// equalFoldString reports whether b equals s ignoring ASCII case.
-func equalFoldString(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
