@@ -246,13 +246,13 @@ type keyEvents struct {
 	blocked *blockRegistry
 }
 
-var _ command.Watches = keyEvents{}
+var _ command.Watches = (*keyEvents)(nil)
 
 // Active implements command.Watches.
-func (e keyEvents) Active() bool { return e.watches.Active() || e.blocked.n.Load() > 0 }
+func (e *keyEvents) Active() bool { return e.watches.Active() || e.blocked.n.Load() > 0 }
 
 // Touch implements command.Watches.
-func (e keyEvents) Touch(db int, key []byte) {
+func (e *keyEvents) Touch(db int, key []byte) {
 	if e.watches.Active() {
 		e.watches.Touch(db, key)
 	}
@@ -262,10 +262,10 @@ func (e keyEvents) Touch(db int, key []byte) {
 }
 
 // Watched implements command.Watches.
-func (e keyEvents) Watched(db int) [][]byte { return e.watches.Watched(db) }
+func (e *keyEvents) Watched(db int) [][]byte { return e.watches.Watched(db) }
 
 // Serve implements command.Watches.
-func (e keyEvents) Serve(tx *keyspace.Tx) {
+func (e *keyEvents) Serve(tx *keyspace.Tx) {
 	if e.blocked.n.Load() > 0 {
 		e.blocked.serve(tx)
 	}

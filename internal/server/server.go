@@ -71,7 +71,7 @@ type Server struct {
 	netCmds  map[string]netHandler
 	watches  *watchRegistry
 	blocked  *blockRegistry
-	events   keyEvents // watches and blocked, as write commands see them
+	events   *keyEvents // watches and blocked, as write commands see them (a pointer: no allocation per request)
 	ps       *pubsubServer
 	ks       *keyspace.Keyspace
 	exec     storage.Executor
@@ -172,7 +172,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.cmdLog = slog.New(logging.RateLimit(storeLogger.With("component", "command").Handler(),
 		logging.DefaultEvery, "command"))
 	s.blocked = newBlockRegistry(s)
-	s.events = keyEvents{watches: s.watches, blocked: s.blocked}
+	s.events = &keyEvents{watches: s.watches, blocked: s.blocked}
 	s.cfg.Store(cfg.Clone())
 	s.applyObservability(cfg)
 	command.Register(s.table)
