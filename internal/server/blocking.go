@@ -9,7 +9,6 @@ import (
 	"github.com/kiwidb/kiwi/internal/command"
 	"github.com/kiwidb/kiwi/internal/config"
 	"github.com/kiwidb/kiwi/internal/keyspace"
-	"github.com/kiwidb/kiwi/internal/msgchan"
 )
 
 // Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
@@ -396,19 +395,9 @@ func (c *client) runAlone(cmd *command.Command, args [][]byte, cfg *config.Confi
 	b.Reset()
 	b.Calls = append(b.Calls, command.Call{Cmd: cmd, Args: args})
 	now := time.Now()
-	b.DB = c.selectedDB()
-	b.Now = now.UnixMilli()
-	b.MaxBulk = cfg.ProtoMaxBulkLen
-	b.Out = c.out
-	b.Logger = c.s.cmdLog
-	b.Watches = c.s.events
+	c.prepareBatch(cfg, now)
 	j.write = true
-
-	c.s.slots.Release()
-	c.s.exec.Submit(j, msgchan.Normal, now.Add(cfg.Runtime.RequestTimeout))
-	err := <-j.done
-	_ = c.s.slots.Acquire(context.Background())
-
+	err := c.submitAndWait(j, j.done, cfg, now)
 	ok := err == nil
 	if !ok {
 		b.FailAll(storageErrorReply(err))

@@ -271,22 +271,9 @@ func (c *client) runStorage(cfg *config.Config) {
 		return
 	}
 	now := time.Now()
-	c.mu.Lock()
-	b.DB = c.db
-	c.mu.Unlock()
-	b.Now = now.UnixMilli()
-	b.MaxBulk = cfg.ProtoMaxBulkLen
-	b.Out = c.out
-	b.Logger = c.s.cmdLog
-	b.Watches = c.s.events
+	c.prepareBatch(cfg, now)
 	c.job.write = b.HasWrite()
-
-	c.s.slots.Release()
-	c.s.exec.Submit(&c.job, msgchan.Normal, now.Add(cfg.Runtime.RequestTimeout))
-	err := <-c.job.done
-	_ = c.s.slots.Acquire(context.Background())
-
-	if err != nil {
+	if err := c.submitAndWait(&c.job, c.job.done, cfg, now); err != nil {
 		b.FailAll(storageErrorReply(err))
 	}
 	c.s.stats.errorReplies.Add(int64(b.Errors))
@@ -299,6 +286,29 @@ func (c *client) runStorage(cfg *config.Config) {
 	clear(c.jobStats)
 	c.jobStats = c.jobStats[:0]
 	b.Reset()
+}
+
+// prepareBatch fills the per-request fields of the connection's batch:
+// database, request time, limits, reply buffer, logger, key events.
+func (c *client) prepareBatch(cfg *config.Config, now time.Time) {
+	b := &c.job.batch
+	b.DB = c.selectedDB()
+	b.Now = now.UnixMilli()
+	b.MaxBulk = cfg.ProtoMaxBulkLen
+	b.Out = c.out
+	b.Logger = c.s.cmdLog
+	b.Watches = c.s.events
+}
+
+// submitAndWait sends j to the storage runtime with the request deadline
+// and waits for its result on done, without holding a network slot
+// meanwhile.
+func (c *client) submitAndWait(j storage.Job, done <-chan error, cfg *config.Config, now time.Time) error {
+	c.s.slots.Release()
+	c.s.exec.Submit(j, msgchan.Normal, now.Add(cfg.Runtime.RequestTimeout))
+	err := <-done
+	_ = c.s.slots.Acquire(context.Background())
+	return err
 }
 
 // storageErrorReply maps a storage runtime failure to the error reply each

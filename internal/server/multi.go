@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/kiwidb/kiwi/internal/command"
 	"github.com/kiwidb/kiwi/internal/config"
 	"github.com/kiwidb/kiwi/internal/keyspace"
-	"github.com/kiwidb/kiwi/internal/msgchan"
 )
 
 // Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
@@ -145,11 +143,7 @@ func cmdWatch(c *client, args [][]byte) {
 	cfg := c.s.Config()
 	now := time.Now()
 	j := &watchJob{c: c, db: db, keys: args[1:], done: make(chan error, 1)}
-	c.s.slots.Release()
-	c.s.exec.Submit(j, msgchan.Normal, now.Add(cfg.Runtime.RequestTimeout))
-	err := <-j.done
-	_ = c.s.slots.Acquire(context.Background())
-	if err != nil {
+	if err := c.submitAndWait(j, j.done, cfg, now); err != nil {
 		c.watch.dirty.Store(true) // unknown: EXEC must not trust it
 		c.replyError(storageErrorReply(err))
 		return
@@ -237,22 +231,12 @@ func (c *client) runExec(cfg *config.Config) {
 	b.Reset()
 	b.Calls = append(b.Calls, m.calls...)
 	now := time.Now()
-	b.DB = c.selectedDB()
-	b.Now = now.UnixMilli()
-	b.MaxBulk = cfg.ProtoMaxBulkLen
-	b.Out = c.out
-	b.Logger = c.s.cmdLog
+	c.prepareBatch(cfg, now)
 	b.Network = c.runQueuedNetwork
-	b.Watches = c.s.events
 	b.NoBlock = true
 	j.write, j.exec, j.execAborted = true, c, false
 	mark := c.out.Len()
-
-	c.s.slots.Release()
-	c.s.exec.Submit(j, msgchan.Normal, now.Add(cfg.Runtime.RequestTimeout))
-	err := <-j.done
-	_ = c.s.slots.Acquire(context.Background())
-
+	err := c.submitAndWait(j, j.done, cfg, now)
 	j.exec, b.Network = nil, nil
 	switch {
 	case err != nil:
