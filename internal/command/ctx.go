@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 	"github.com/kiwidb/kiwi/internal/resp"
 )
 
@@ -110,6 +111,19 @@ func (c *Ctx) touch(key []byte) {
 	if w := c.Watches; w != nil && w.Active() {
 		w.Touch(c.DB, key)
 	}
+}
+
+// Notify emits the keyspace notification event of class about key in the
+// command's database, as Redis's notifyKeyspaceEvent. The event is
+// published only if the command succeeds and its writes commit, and only
+// when notify-keyspace-events selects class (a cheap check otherwise).
+func (c *Ctx) Notify(class notify.Class, event string, key []byte) {
+	c.Tx.Emit(class, event, c.DB, key)
+}
+
+// NotifyDB is Notify for a key of another database (MOVE, COPY ... DB).
+func (c *Ctx) NotifyDB(class notify.Class, event string, db int, key []byte) {
+	c.Tx.Emit(class, event, db, key)
 }
 
 // Block reports that a Blocking command found no data and wants to wait

@@ -133,8 +133,8 @@ type CompatConfig struct {
 	MaxMemoryPolicy string
 	// AppendFsync is Redis's appendfsync.
 	AppendFsync string
-	// NotifyKeyspaceEvents is Redis's notify-keyspace-events (no
-	// notifications are sent yet).
+	// NotifyKeyspaceEvents is notify-keyspace-events, the keyspace
+	// notification classes in canonical form (see package notify).
 	NotifyKeyspaceEvents string
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/kiwidb/kiwi/internal/notify"
 	"net"
 	"strconv"
 	"strings"
@@ -70,6 +71,13 @@ var options = []*option{
 		ref:   func(c *Config) any { return &c.ClientOutputBufferLimit },
 		merge: mergeOutputLimits, valid: checkOutputLimits,
 		rule: "groups of four: class (normal, replica or slave, pubsub), hard and soft size, soft seconds",
+	},
+	{
+		name: "notify-keyspace-events", kind: kindString, def: "", live: true,
+		valid: validKeyspaceEvents, rule: "a combination of the classes K E g $ l s h z x e t m d n A",
+		merge: mergeKeyspaceEvents,
+		help:  "Keyspace notification classes (K E g $ l s h z x e t m d n A, as in Redis); empty: none.",
+		ref:   func(c *Config) any { return &c.Compat.NotifyKeyspaceEvents },
 	},
 	{
 		name: "pidfile", kind: kindString, def: "",
@@ -261,12 +269,6 @@ var options = []*option{
 		name: "appendfsync", kind: kindEnum, def: "everysec", enum: []string{"always", "everysec", "no"}, live: true, compat: true,
 		help: "Redis AOF fsync policy; see storage.sync for Kiwi's. Compatibility only: no effect.",
 		ref:  func(c *Config) any { return &c.Compat.AppendFsync },
-	},
-	{
-		name: "notify-keyspace-events", kind: kindString, def: "", live: true, compat: true,
-		valid: validKeyspaceEvents, rule: "a combination of the classes K E g $ l s h z x e t m d n A",
-		help: "Redis keyspace notification classes. Compatibility only: accepted and remembered, no notifications are sent.",
-		ref:  func(c *Config) any { return &c.Compat.NotifyKeyspaceEvents },
 	},
 
 	// [storage]
@@ -697,10 +699,17 @@ func editDistance(a, b string) int {
 // validKeyspaceEvents reports whether s is a notify-keyspace-events value
 // Redis accepts: a combination of its class characters.
 func validKeyspaceEvents(s string) bool {
-	for _, ch := range s {
-		if !strings.ContainsRune("KEg$lshzxetmdnA", ch) {
-			return false
-		}
+	_, err := notify.Parse(s)
+	return err == nil
+}
+
+// mergeKeyspaceEvents reads a notify-keyspace-events value (it replaces
+// the current one) and returns it in Redis's canonical form, as CONFIG GET
+// shows it ("KA" becomes "AK").
+func mergeKeyspaceEvents(_, s string) (string, string) {
+	c, err := notify.Parse(s)
+	if err != nil {
+		return "", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
 	}
-	return true
+	return c.String(), ""
 }

@@ -53,6 +53,7 @@ func (t *Tx) ExpireCycle(now int64, limit int) (deleted int, more bool, err erro
 			continue
 		}
 		t.removeKey(db, key, &m)
+		t.emitExpired(db, key)
 		deleted++
 	}
 	return deleted, false, it.Error()

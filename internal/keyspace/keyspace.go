@@ -56,6 +56,10 @@ type Keyspace struct {
 	// is created above it; RandomKey lowers it when it draws a point
 	// past the last key. Any goroutine may read or lower it.
 	keyHi []atomic.Uint64
+
+	// notify holds the keyspace notification classes in effect
+	// (notify.Class; SetNotify).
+	notify atomic.Uint32
 }
 
 // Open loads the keyspace state (counters, version high-water mark) from

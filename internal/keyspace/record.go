@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // Errors returned by the data model. Command handlers map them to Redis
@@ -95,6 +97,7 @@ func (t *Tx) lookupForWrite(db int, key []byte, now int64) (Meta, bool, error) {
 	}
 	if !live(&m, now) {
 		t.removeKey(db, key, &m)
+		t.emitExpired(db, key)
 		if t.parent != nil {
 			t.expired = append(t.expired, expiredKey{db: db, now: now, key: bytes.Clone(key)})
 		}
@@ -122,6 +125,7 @@ func (t *Tx) putMeta(db int, key []byte, old, m *Meta) {
 	if old == nil {
 		t.count(db, 1, 0)
 		t.ks.raiseKeyHi(db, key)
+		t.Emit(notify.New, "new", db, key)
 	} else {
 		if old.Version != 0 && old.Version != m.Version {
 			t.markGarbage(db, key, old.Version)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/kiwidb/kiwi/internal/engine"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // ErrReadOnly is returned (as a panic value wrapped by the storage runtime)
@@ -70,6 +71,12 @@ type Tx struct {
 	// rolling the transaction back (see redoExpired). Kept by children
 	// only: nothing undoes a root's writes but dropping the whole group.
 	expired []expiredKey
+
+	// events are the keyspace notifications emitted in this write
+	// transaction (Emit): handed to the parent on Merge, dropped on
+	// Discard, taken by the storage runtime from the root before it
+	// commits (TakeEvents).
+	events []notify.Event
 
 	// kbuf and vbuf are scratch buffers for keys and values handed to
 	// the engine or overlay, which copy what they keep; they start in
@@ -257,6 +264,8 @@ func (t *Tx) Discard() {
 	if t.ov != nil && t.parent != nil {
 		t.ov.Rollback(t.sp)
 		t.delta.reset()
+		clear(t.events)
+		t.events = t.events[:0]
 		if len(t.expired) > 0 {
 			t.redoExpired()
 		}
@@ -277,6 +286,9 @@ func (t *Tx) passUp() {
 	}
 	if len(t.expired) > 0 && p.parent != nil {
 		p.expired = append(p.expired, t.expired...)
+	}
+	if len(t.events) > 0 {
+		p.events = append(p.events, t.events...)
 	}
 }
 
@@ -302,6 +314,7 @@ func (t *Tx) redoExpired() {
 			continue
 		}
 		t.removeKey(e.db, e.key, &m)
+		t.emitExpired(e.db, e.key)
 	}
 }
 
@@ -315,6 +328,8 @@ func (t *Tx) recycle() {
 	t.delta.reset()
 	clear(t.expired)
 	t.expired = t.expired[:0]
+	clear(t.events)
+	t.events = t.events[:0]
 	if t.kbuf != nil {
 		t.kbuf = t.kbuf[:0]
 	}

@@ -100,6 +100,7 @@ func (s *Server) ReplaceConfig(next *config.Config, by string) {
 func (s *Server) applyLive(old, next *config.Config, by string) {
 	s.slots.Resize(networkSlots(next))
 	s.applyObservability(next)
+	s.applyNotify(next)
 	if s.logLevel != nil && old.Log.Level != next.Log.Level {
 		s.logLevel.Set(config.SlogLevel(next.Log.Level))
 	}

@@ -175,6 +175,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.events = &keyEvents{watches: s.watches, blocked: s.blocked}
 	s.cfg.Store(cfg.Clone())
 	s.applyObservability(cfg)
+	s.startNotifications(cfg)
 	command.Register(s.table)
 	s.registerNetworkCommands()
 	s.initCommandStats(deps.CommandObserver)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 	"github.com/kiwidb/kiwi/internal/logging"
 	"github.com/kiwidb/kiwi/internal/msgchan"
 )
@@ -34,8 +35,31 @@ type core struct {
 	bg *background
 	// obs receives timings (SetObserver); nil: none.
 	obs atomic.Pointer[observerBox]
+	// events receives each committed group's keyspace notifications
+	// (SetEventSink); nil: they are dropped.
+	events atomic.Pointer[eventSinkBox]
 
 	c counters
+}
+
+// EventSink receives the keyspace notifications of a committed group, in
+// the order its commands emitted them. It is called on the storage
+// goroutine that committed the group, before the group's jobs are
+// finished, so a client sees its reply only after its command's events
+// were handed over (Redis publishes them before replying). It must not
+// block.
+type EventSink func(events []notify.Event)
+
+type eventSinkBox struct{ fn EventSink }
+
+// SetEventSink makes the executor hand every committed group's events to
+// fn from now on; nil drops them. Safe to call at any time.
+func (x *core) SetEventSink(fn EventSink) {
+	if fn == nil {
+		x.events.Store(nil)
+		return
+	}
+	x.events.Store(&eventSinkBox{fn: fn})
 }
 
 // SetSync sets whether group commits wait for a WAL fsync. It applies from
@@ -271,7 +295,15 @@ func (x *core) applyWrites(envs []msgchan.Envelope[Job], members []Job) []Job {
 func (x *core) commitGroup(g *keyspace.Tx, members []Job, obs Observer) {
 	start := time.Now()
 	sync := x.sync.Load()
+	sink := x.events.Load()
+	var events []notify.Event
+	if sink != nil {
+		events = g.TakeEvents()
+	}
 	panicked, stack, err := x.commitSafe(g, sync)
+	if err == nil && len(events) > 0 {
+		sink.fn(events)
+	}
 	took := time.Since(start)
 	x.c.commitNanos.Add(int64(took))
 	if obs != nil {
