@@ -92,6 +92,7 @@ func cmdBPop(c *Ctx) {
 			return
 		}
 		if found {
+			notifyPopped(c, key, left)
 			c.Out.WriteArrayLen(2)
 			c.Out.WriteBulk(key)
 			c.Out.WriteBulk(e.At(0))
@@ -148,6 +149,7 @@ func cmdBZPop(c *Ctx) {
 	case idx < 0:
 		blockOrNull(c, timeout, c.Out.WriteNullArray)
 	default:
+		notifyZPopped(c, keys[idx], sm, c.Cmd.Name == "bzpopmax")
 		c.Out.WriteArrayLen(3)
 		c.Out.WriteBulk(keys[idx])
 		c.Out.WriteBulk(sm.Members.At(0))

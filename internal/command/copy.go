@@ -1,5 +1,7 @@
 package command
 
+import "github.com/kiwidb/kiwi/internal/notify"
+
 // copyCommands returns MOVE and COPY.
 func copyCommands() []*Command {
 	return []*Command{
@@ -41,6 +43,10 @@ func cmdMove(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	if moved {
+		c.Notify(notify.Generic, "move_from", c.Args[1])
+		c.NotifyDB(notify.Generic, "move_to", db, c.Args[1])
+	}
 	writeFlag(c, moved)
 }
 
@@ -70,6 +76,9 @@ func cmdCopy(c *Ctx) {
 	if err != nil {
 		replyErr(c, err)
 		return
+	}
+	if copied {
+		c.NotifyDB(notify.Generic, "copy_to", db, c.Args[2])
 	}
 	writeFlag(c, copied)
 }

@@ -60,6 +60,10 @@ type Ctx struct {
 	// blocked is set by Block; blockFor is its timeout.
 	blocked  bool
 	blockFor time.Duration
+	// modified, when modifiedSet, replaces the key arguments as the keys
+	// the command reports to Watches (see Modified).
+	modified    [][]byte
+	modifiedSet bool
 
 	failed bool
 	// fault is the storage error given to Fail (logged by Batch once the
@@ -121,9 +125,54 @@ func (c *Ctx) Notify(class notify.Class, event string, key []byte) {
 	c.Tx.Emit(class, event, c.DB, key)
 }
 
+// notifyRemoved emits the "del" event of key if the command removed its
+// last element (Redis deletes empty collections and says so after the
+// command's own event). The existence check runs only when the event is
+// wanted.
+func (c *Ctx) notifyRemoved(key []byte) {
+	if !c.Tx.Notifies(notify.Generic) {
+		return
+	}
+	if ok, err := c.Tx.Exists(c.DB, key, c.Now); err == nil && !ok {
+		c.Notify(notify.Generic, "del", key)
+	}
+}
+
+// existsForEvent reports whether key exists now, for a STORE command that
+// must know whether its empty result deleted an existing destination
+// (the "del" event). It reads only when that event is wanted.
+func (c *Ctx) existsForEvent(key []byte) bool {
+	if !c.Tx.Notifies(notify.Generic) {
+		return false
+	}
+	ok, err := c.Tx.Exists(c.DB, key, c.Now)
+	return err == nil && ok
+}
+
+// notifyStored emits the events of a STORE command that wrote n elements
+// to dst: event (of class), or "del" when the empty result deleted dst,
+// which existed before (existsForEvent).
+func (c *Ctx) notifyStored(class notify.Class, event string, dst []byte, n int64, existed bool) {
+	switch {
+	case n > 0:
+		c.Notify(class, event, dst)
+	case existed:
+		c.Notify(notify.Generic, "del", dst)
+	}
+}
+
 // NotifyDB is Notify for a key of another database (MOVE, COPY ... DB).
 func (c *Ctx) NotifyDB(class notify.Class, event string, db int, key []byte) {
 	c.Tx.Emit(class, event, db, key)
+}
+
+// Modified narrows the keys a successful write reports as modified (to
+// WATCH and to blocked clients) to keys, instead of every key argument:
+// for commands that may leave one of their keys untouched, as SMOVE does
+// with a destination that already holds the member (Redis signals only
+// the keys it changed).
+func (c *Ctx) Modified(keys ...[]byte) {
+	c.modified, c.modifiedSet = keys, true
 }
 
 // Block reports that a Blocking command found no data and wants to wait
@@ -295,7 +344,11 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 		}
 	default:
 		if w := b.Watches; w != nil && call.Cmd.IsWrite() && child.Pending() > 0 && w.Active() {
-			for _, k := range call.Cmd.KeyArgs(call.Args) {
+			keys := c.modified
+			if !c.modifiedSet {
+				keys = call.Cmd.KeyArgs(call.Args)
+			}
+			for _, k := range keys {
 				w.Touch(b.DB, k)
 			}
 			b.touched = true

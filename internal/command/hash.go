@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 var (
@@ -79,6 +80,9 @@ func cmdHSet(c *Ctx) {
 		return
 	}
 	added, err := c.Tx.HashSet(c.DB, c.Args[1], c.Args[2:], c.Now)
+	if err == nil {
+		c.Notify(notify.Hash, "hset", c.Args[1])
+	}
 	switch {
 	case err != nil:
 		replyErr(c, err)
@@ -99,6 +103,9 @@ func cmdHSetNX(c *Ctx) {
 	if err != nil {
 		replyErr(c, err)
 		return
+	}
+	if set {
+		c.Notify(notify.Hash, "hset", c.Args[1])
 	}
 	writeFlag(c, set)
 }
@@ -122,6 +129,10 @@ func cmdHMGet(c *Ctx) {
 // HDEL key field [field ...]
 func cmdHDel(c *Ctx) {
 	n, err := c.Tx.HashDel(c.DB, c.Args[1], c.Args[2:], c.Now)
+	if err == nil && n > 0 {
+		c.Notify(notify.Hash, "hdel", c.Args[1])
+		c.notifyRemoved(c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -200,6 +211,7 @@ func cmdHIncrBy(c *Ctx) {
 	case msg != "":
 		c.Error(msg)
 	default:
+		c.Notify(notify.Hash, "hincrby", c.Args[1])
 		c.Out.WriteInt(result)
 	}
 }
@@ -240,6 +252,7 @@ func cmdHIncrByFloat(c *Ctx) {
 	case msg != "":
 		c.Error(msg)
 	default:
+		c.Notify(notify.Hash, "hincrbyfloat", c.Args[1])
 		c.Out.WriteBulk(out)
 	}
 }

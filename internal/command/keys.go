@@ -1,11 +1,13 @@
 package command
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"strconv"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // Generic key commands (Redis 7.0 semantics and replies).
@@ -82,7 +84,15 @@ func keyCommands() []*Command {
 }
 
 // DEL key [key ...], UNLINK key [key ...]
-func cmdDel(c *Ctx) { countKeys(c, c.Tx.Delete) }
+func cmdDel(c *Ctx) {
+	countKeys(c, func(db int, key []byte, now int64) (bool, error) {
+		deleted, err := c.Tx.Delete(db, key, now)
+		if deleted {
+			c.Notify(notify.Generic, "del", key)
+		}
+		return deleted, err
+	})
+}
 
 // EXISTS key [key ...], TOUCH key [key ...] (a repeated key counts each
 // time; there is no access time to update).
@@ -168,6 +178,9 @@ func cmdExpire(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	if done {
+		notifyExpire(c, c.Args[1], when)
+	}
 	writeFlag(c, done)
 }
 
@@ -202,6 +215,9 @@ func cmdPersist(c *Ctx) {
 	if err != nil {
 		replyErr(c, err)
 		return
+	}
+	if done {
+		c.Notify(notify.Generic, "persist", c.Args[1])
 	}
 	writeFlag(c, done)
 }
@@ -319,6 +335,10 @@ func cmdRandomKey(c *Ctx) {
 func cmdRename(c *Ctx) {
 	nx := c.Cmd.Name == "renamenx"
 	done, err := c.Tx.Rename(c.DB, c.Args[1], c.Args[2], c.Now, nx)
+	if done && !bytes.Equal(c.Args[1], c.Args[2]) {
+		c.Notify(notify.Generic, "rename_from", c.Args[1])
+		c.Notify(notify.Generic, "rename_to", c.Args[2])
+	}
 	switch {
 	case err != nil:
 		replyErr(c, err)
@@ -326,5 +346,15 @@ func cmdRename(c *Ctx) {
 		writeFlag(c, done)
 	default:
 		c.Out.WriteOK()
+	}
+}
+
+// notifyExpire emits the event of an expiry set to at: "expire", or "del"
+// when at had already passed and the key was deleted (expireGenericCommand).
+func notifyExpire(c *Ctx, key []byte, at int64) {
+	if at <= c.Now {
+		c.Notify(notify.Generic, "del", key)
+	} else {
+		c.Notify(notify.Generic, "expire", key)
 	}
 }

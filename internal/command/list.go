@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // List commands (Redis 7.0 semantics and replies). The blocking ones
@@ -104,6 +105,9 @@ func cmdPush(c *Ctx) {
 	name := c.Cmd.Name
 	left, create := name[0] == 'l', name[len(name)-1] != 'x'
 	n, err := c.Tx.ListPush(c.DB, c.Args[1], c.Args[2:], left, create, c.Now)
+	if err == nil && n > 0 {
+		c.Notify(notify.List, pushEvent(left), c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -121,7 +125,11 @@ func cmdPop(c *Ctx) {
 			return
 		}
 	}
-	e, found, err := c.Tx.ListPop(c.DB, c.Args[1], c.Cmd.Name == "lpop", count, c.Now)
+	left := c.Cmd.Name == "lpop"
+	e, found, err := c.Tx.ListPop(c.DB, c.Args[1], left, count, c.Now)
+	if found && e.Len() > 0 {
+		notifyPopped(c, c.Args[1], left)
+	}
 	switch {
 	case err != nil:
 		replyErr(c, err)
@@ -190,6 +198,7 @@ func cmdLSet(c *Ctx) {
 	case err != nil:
 		replyErr(c, err)
 	default:
+		c.Notify(notify.List, "lset", c.Args[1])
 		c.Out.WriteOK()
 	}
 }
@@ -235,6 +244,8 @@ func cmdLTrim(c *Ctx) {
 	}
 	if n > 0 {
 		c.touch(c.Args[1])
+		c.Notify(notify.List, "ltrim", c.Args[1])
+		c.notifyRemoved(c.Args[1])
 	}
 	c.Out.WriteOK()
 }
@@ -246,6 +257,10 @@ func cmdLRem(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ListRem(c.DB, c.Args[1], count, c.Args[3], c.Now)
+	if err == nil && n > 0 {
+		c.Notify(notify.List, "lrem", c.Args[1])
+		c.notifyRemoved(c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -261,6 +276,9 @@ func cmdLInsert(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ListInsert(c.DB, c.Args[1], after, c.Args[3], c.Args[4], c.Now)
+	if err == nil && n > 0 {
+		c.Notify(notify.List, "linsert", c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -367,6 +385,9 @@ func lmove(c *Ctx, blocking bool) {
 	case err != nil:
 		replyErr(c, err)
 	case ok:
+		// Redis's order (lmoveGenericCommand): the push, then the pop.
+		c.Notify(notify.List, pushEvent(dstLeft), c.Args[2])
+		notifyPopped(c, c.Args[1], srcLeft)
 		c.Out.WriteBulk(v)
 	default:
 		blockOrNull(c, timeout, c.Out.WriteNull)
@@ -416,6 +437,7 @@ func lmpop(c *Ctx, at int, timeout time.Duration) {
 			return
 		}
 		if found {
+			notifyPopped(c, key, left)
 			c.Out.WriteArrayLen(2)
 			c.Out.WriteBulk(key)
 			replyElems(c, e)
@@ -423,4 +445,23 @@ func lmpop(c *Ctx, at int, timeout time.Duration) {
 		}
 	}
 	blockOrNull(c, timeout, c.Out.WriteNullArray)
+}
+
+// pushEvent is the event of a push at the head (left) or the tail.
+func pushEvent(left bool) string {
+	if left {
+		return "lpush"
+	}
+	return "rpush"
+}
+
+// notifyPopped emits the events of elements popped from the list at key:
+// "lpop" or "rpop", then "del" if the list is gone.
+func notifyPopped(c *Ctx, key []byte, left bool) {
+	ev := "rpop"
+	if left {
+		ev = "lpop"
+	}
+	c.Notify(notify.List, ev, key)
+	c.notifyRemoved(key)
 }

@@ -1,10 +1,12 @@
 package command
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 var (
@@ -86,12 +88,19 @@ func setCommands() []*Command {
 // SADD key member [member ...]
 func cmdSAdd(c *Ctx) {
 	n, err := c.Tx.SetAdd(c.DB, c.Args[1], c.Args[2:], c.Now)
+	if err == nil && n > 0 {
+		c.Notify(notify.Set, "sadd", c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
 // SREM key member [member ...]
 func cmdSRem(c *Ctx) {
 	n, err := c.Tx.SetRem(c.DB, c.Args[1], c.Args[2:], c.Now)
+	if err == nil && n > 0 {
+		c.Notify(notify.Set, "srem", c.Args[1])
+		c.notifyRemoved(c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -184,6 +193,10 @@ func cmdSPop(c *Ctx) {
 		}
 	}
 	e, err := c.Tx.SetPop(c.DB, c.Args[1], c.Now, func(n int) []int { return randomPicks(n, count) })
+	if err == nil && e.Len() > 0 {
+		c.Notify(notify.Set, "spop", c.Args[1])
+		c.notifyRemoved(c.Args[1])
+	}
 	switch {
 	case err != nil:
 		replyErr(c, err)
@@ -198,10 +211,20 @@ func cmdSPop(c *Ctx) {
 
 // SMOVE source destination member
 func cmdSMove(c *Ctx) {
-	moved, err := c.Tx.SetMove(c.DB, c.Args[1], c.Args[2], c.Args[3], c.Now)
+	src, dst := c.Args[1], c.Args[2]
+	moved, added, err := c.Tx.SetMove(c.DB, src, dst, c.Args[3], c.Now)
 	if err != nil {
 		replyErr(c, err)
 		return
+	}
+	if moved && !bytes.Equal(src, dst) {
+		c.Notify(notify.Set, "srem", src)
+		c.notifyRemoved(src)
+		if added {
+			c.Notify(notify.Set, "sadd", dst)
+		} else {
+			c.Modified(src) // dst already held the member: unchanged
+		}
 	}
 	writeFlag(c, moved)
 }
@@ -233,7 +256,11 @@ func cmdSCombine(c *Ctx) {
 		replySet(c, e)
 		return
 	}
+	existed := c.existsForEvent(c.Args[1])
 	n, err := c.Tx.SetStore(c.DB, c.Args[1], e, c.Now)
+	if err == nil {
+		c.notifyStored(notify.Set, name, c.Args[1], n, existed)
+	}
 	replyCount(c, n, err)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // String and bitmap commands (Redis 7.0 semantics and replies).
@@ -217,6 +218,9 @@ func cmdSet(c *Ctx) {
 		}
 	}
 	res, err := c.Tx.SetString(c.DB, c.Args[1], c.Args[2], c.Now, opts)
+	if err == nil && res.Written {
+		notifySet(c, c.Args[1], opts.ExpireAt != 0)
+	}
 	switch {
 	case err != nil:
 		replyErr(c, err)
@@ -236,6 +240,9 @@ func cmdSetNX(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	if res.Written {
+		notifySet(c, c.Args[1], false)
+	}
 	writeFlag(c, res.Written)
 }
 
@@ -253,12 +260,16 @@ func cmdSetEX(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	notifySet(c, c.Args[1], true)
 	c.Out.WriteOK()
 }
 
 // GETSET key value
 func cmdGetSet(c *Ctx) {
 	res, err := c.Tx.SetString(c.DB, c.Args[1], c.Args[2], c.Now, keyspace.SetOptions{Get: true})
+	if err == nil {
+		notifySet(c, c.Args[1], false)
+	}
 	switch {
 	case err != nil:
 		replyErr(c, err)
@@ -272,6 +283,9 @@ func cmdGetSet(c *Ctx) {
 // GETDEL key
 func cmdGetDel(c *Ctx) {
 	v, ok, err := c.Tx.GetDel(c.DB, c.Args[1], c.Now)
+	if err == nil && ok {
+		c.Notify(notify.Generic, "del", c.Args[1])
+	}
 	replyOptionalBulk(c, v, ok, err)
 }
 
@@ -298,9 +312,14 @@ func cmdGetEx(c *Ctx) {
 			return
 		}
 		// A past EXAT/PXAT deletes the key (Tx.Expire does that).
-		_, err = c.Tx.Expire(c.DB, key, at, c.Now, 0)
+		if _, err = c.Tx.Expire(c.DB, key, at, c.Now, 0); err == nil {
+			notifyExpire(c, key, at)
+		}
 	case flags&optPersist != 0:
-		_, err = c.Tx.Persist(c.DB, key, c.Now)
+		var persisted bool
+		if persisted, err = c.Tx.Persist(c.DB, key, c.Now); err == nil && persisted {
+			c.Notify(notify.Generic, "persist", key)
+		}
 	}
 	if err != nil {
 		replyErr(c, err)
@@ -354,6 +373,7 @@ func cmdMSet(c *Ctx) {
 			replyErr(c, err)
 			return
 		}
+		c.Notify(notify.String, "set", c.Args[j])
 	}
 	if nx {
 		c.Out.WriteInt(1)
@@ -365,6 +385,9 @@ func cmdMSet(c *Ctx) {
 // APPEND key value
 func cmdAppend(c *Ctx) {
 	n, err := c.Tx.Append(c.DB, c.Args[1], c.Args[2], c.Now, maxBulk(c))
+	if err == nil {
+		c.Notify(notify.String, "append", c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -422,6 +445,7 @@ func cmdIncrDecr(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	c.Notify(notify.String, "incrby", c.Args[1])
 	c.Out.WriteInt(cur)
 }
 
@@ -455,6 +479,7 @@ func cmdIncrByFloat(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	c.Notify(notify.String, "incrbyfloat", c.Args[1])
 	c.Out.WriteBulk(out)
 }
 
@@ -487,6 +512,9 @@ func cmdSetRange(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.SetRange(c.DB, c.Args[1], off, c.Args[3], c.Now, maxBulk(c))
+	if err == nil && len(c.Args[3]) > 0 {
+		c.Notify(notify.String, "setrange", c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -516,6 +544,7 @@ func cmdSetBit(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	c.Notify(notify.String, "setbit", c.Args[1])
 	c.Out.WriteInt(int64(old))
 }
 
@@ -774,9 +803,13 @@ func cmdBitOp(c *Ctx) {
 	}
 	dest := c.Args[2]
 	if maxLen == 0 {
-		if _, err := c.Tx.Delete(c.DB, dest, c.Now); err != nil {
+		deleted, err := c.Tx.Delete(c.DB, dest, c.Now)
+		if err != nil {
 			replyErr(c, err)
 			return
+		}
+		if deleted {
+			c.Notify(notify.Generic, "del", dest)
 		}
 		c.Out.WriteInt(0)
 		return
@@ -815,7 +848,17 @@ func cmdBitOp(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	c.Notify(notify.String, "set", dest)
 	c.Out.WriteInt(int64(maxLen))
 }
 
 func isWrongType(err error) bool { return errors.Is(err, keyspace.ErrWrongType) }
+
+// notifySet emits SET's events: "set", and "expire" when the command set
+// a time to live (setGenericCommand).
+func notifySet(c *Ctx, key []byte, expire bool) {
+	c.Notify(notify.String, "set", key)
+	if expire {
+		c.Notify(notify.Generic, "expire", key)
+	}
+}

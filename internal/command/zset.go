@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 	"github.com/kiwidb/kiwi/internal/resp"
 )
 
@@ -443,6 +444,13 @@ options:
 		members[j] = c.Args[i+2*j+1]
 	}
 	res, err := c.Tx.ZSetAdd(c.DB, c.Args[1], c.Now, flags, scores, members)
+	if err == nil && res.Added+res.Updated > 0 {
+		ev := "zadd"
+		if incr {
+			ev = "zincr"
+		}
+		c.Notify(notify.ZSet, ev, c.Args[1])
+	}
 	switch {
 	case errors.Is(err, keyspace.ErrNaNScore):
 		c.Error("ERR resulting score is not a number (NaN)")
@@ -462,6 +470,10 @@ options:
 // ZREM key member [member ...]
 func cmdZRem(c *Ctx) {
 	n, err := c.Tx.ZSetRem(c.DB, c.Args[1], c.Args[2:], c.Now)
+	if err == nil && n > 0 {
+		c.Notify(notify.ZSet, "zrem", c.Args[1])
+		c.notifyRemoved(c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -617,7 +629,11 @@ func cmdZRange(c *Ctx) {
 		return
 	}
 	if store {
+		existed := c.existsForEvent(c.Args[1])
 		n, err := c.Tx.ZSetRangeStore(c.DB, c.Args[1], c.Args[2], c.Now, &spec)
+		if err == nil {
+			c.notifyStored(notify.ZSet, "zrangestore", c.Args[1], n, existed)
+		}
 		replyCount(c, n, err)
 		return
 	}
@@ -650,6 +666,10 @@ func cmdZRemRange(c *Ctx) {
 		return
 	}
 	n, err := c.Tx.ZSetRemRange(c.DB, c.Args[1], c.Now, &spec)
+	if err == nil && n > 0 {
+		c.Notify(notify.ZSet, c.Cmd.Name, c.Args[1])
+		c.notifyRemoved(c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -681,6 +701,7 @@ func cmdZPop(c *Ctx) {
 		c.Out.WriteArrayLen(0)
 		return
 	}
+	notifyZPopped(c, c.Args[1], sm, c.Cmd.Name == "zpopmax")
 	nested := c.Out.Proto() > 2 && count != -1
 	if nested {
 		c.Out.WriteArrayLen(sm.Len())
@@ -744,6 +765,7 @@ func zmpop(c *Ctx, at int, timeout time.Duration) {
 	case idx < 0:
 		blockOrNull(c, timeout, c.Out.WriteNullArray)
 	default:
+		notifyZPopped(c, keys[idx], sm, isMax)
 		writePopped(c, keys, idx, sm)
 	}
 }
@@ -950,7 +972,11 @@ func cmdZCombine(c *Ctx) {
 		writeScored(c, sm, withScores)
 		return
 	}
+	existed := c.existsForEvent(dst)
 	n, err := c.Tx.ZSetStore(c.DB, dst, sm, c.Now)
+	if err == nil {
+		c.notifyStored(notify.ZSet, name, dst, n, existed)
+	}
 	replyCount(c, n, err)
 }
 
@@ -978,4 +1004,18 @@ func cmdZScan(c *Ctx) {
 		buf = appendScanScore(buf[:0], sm.Scores[i/2])
 		return buf
 	})
+}
+
+// notifyZPopped emits the events of members popped from the sorted set at
+// key: "zpopmin" or "zpopmax", then "del" if the set is gone.
+func notifyZPopped(c *Ctx, key []byte, sm *keyspace.ScoredMembers, isMax bool) {
+	if sm.Len() == 0 {
+		return
+	}
+	ev := "zpopmin"
+	if isMax {
+		ev = "zpopmax"
+	}
+	c.Notify(notify.ZSet, ev, key)
+	c.notifyRemoved(key)
 }

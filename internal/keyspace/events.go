@@ -32,6 +32,13 @@ func (t *Tx) Emit(class notify.Class, name string, db int, key []byte) {
 	t.events = append(t.events, notify.Event{Class: class, Name: name, DB: db, Key: bytes.Clone(key)})
 }
 
+// Notifies reports whether an event of class would be recorded by Emit:
+// for a command that must do extra work to learn whether an event
+// happened (did the key survive the removal of elements?).
+func (t *Tx) Notifies(class notify.Class) bool {
+	return t.ov != nil && t.ks.Notify().Enabled(class)
+}
+
 // TakeEvents returns the events of root group t and forgets them; the
 // caller owns the slice. The storage runtime calls it before Commit and
 // publishes the events if the commit succeeds.

@@ -135,26 +135,27 @@ func (t *Tx) SetPop(db int, key []byte, now int64, pick func(n int) []int) (*Ele
 }
 
 // SetMove moves member from the set at src to the set at dst (SMOVE) and
-// reports whether it was in src. A missing src moves nothing; a src or an
+// reports whether it was in src (moved) and whether dst did not hold it
+// yet (added; false when src and dst are the same key). A missing src moves nothing; a src or an
 // existing dst that is no set is ErrWrongType.
-func (t *Tx) SetMove(db int, src, dst, member []byte, now int64) (bool, error) {
+func (t *Tx) SetMove(db int, src, dst, member []byte, now int64) (moved, added bool, err error) {
 	sm, sfound, err := t.lookupForWrite(db, src, now)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	dm, dfound, err := t.lookupForWrite(db, dst, now)
 	if err != nil || !sfound {
-		return false, err
+		return false, false, err
 	}
 	if sm.Type != TypeSet || (dfound && dm.Type != TypeSet) {
-		return false, ErrWrongType
+		return false, false, ErrWrongType
 	}
 	in, err := t.hasElem(sm.Version, member)
 	if err != nil || !in {
-		return false, err
+		return false, false, err
 	}
 	if sm.Version == dm.Version && dfound {
-		return true, nil // same key
+		return true, false, nil // same key
 	}
 	old := sm
 	t.delElem(sm.Version, member)
@@ -164,11 +165,12 @@ func (t *Tx) SetMove(db int, src, dst, member []byte, now int64) (bool, error) {
 		dm = Meta{Type: TypeSet, Version: t.nextVersion()}
 	}
 	dold := dm
-	if _, err := t.addMembers(&dm, [][]byte{member}); err != nil {
-		return false, err
+	n, err := t.addMembers(&dm, [][]byte{member})
+	if err != nil {
+		return false, false, err
 	}
 	t.saveCollection(db, dst, &dold, dfound, &dm)
-	return true, nil
+	return true, n > 0, nil
 }
 
 // SetOp is a set algebra operation.

@@ -63,7 +63,10 @@ func TestSetModel(t *testing.T) {
 			case 3:
 				dst := keys[rng.IntN(len(keys))]
 				m := member()
-				moved := must[bool](t)(tx.SetMove(0, k, []byte(dst), m, t0))
+				moved, _, err := tx.SetMove(0, k, []byte(dst), m, t0)
+				if err != nil {
+					t.Fatal(err)
+				}
 				want := model[key][string(m)]
 				if moved != want {
 					t.Fatalf("step %d: SetMove = %v, want %v", step, moved, want)

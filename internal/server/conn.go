@@ -44,6 +44,10 @@ type client struct {
 	// replyOff and replySkip are CLIENT REPLY OFF and SKIP (the latter
 	// drops the reply of the command after the CLIENT REPLY SKIP).
 	replyOff, replySkip bool
+	// pushedTo is the end of the last Pub/Sub confirmation written to
+	// out: Redis sends those (push messages) even when replies are off,
+	// so a suppressed command's output is dropped only past it.
+	pushedTo int
 	// multi is the open MULTI block, watch the WATCHed keys.
 	multi multiState
 	watch watchState
@@ -198,6 +202,7 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 			c.replySkip = false
 			c.runStorage(cfg)
 			mark = c.out.Len()
+			c.pushedTo = 0
 		}
 		switch {
 		case cmd == nil:
@@ -242,7 +247,7 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 		}
 		if suppress && !(wasOff && !c.replyOff) { // CLIENT REPLY ON is answered
 			c.runStorage(cfg)
-			c.out.Truncate(mark)
+			c.out.Truncate(max(mark, c.pushedTo))
 		}
 		if c.quit {
 			break

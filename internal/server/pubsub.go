@@ -630,6 +630,7 @@ func (c *client) writeSubReply(ps *pubsubConn, kind pubsub.Kind, verb string, na
 		c.out.WriteBulk(name)
 	}
 	c.out.WriteInt(int64(count))
+	c.pushedTo = c.out.Len()
 }
 
 // publish is PUBLISH and SPUBLISH.

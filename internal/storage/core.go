@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
-	"github.com/kiwidb/kiwi/internal/notify"
 	"github.com/kiwidb/kiwi/internal/logging"
 	"github.com/kiwidb/kiwi/internal/msgchan"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // core is what Runtime and Inline share: running a read job, running and
