@@ -81,11 +81,17 @@ func Parse(s string) (Class, error) {
 }
 
 // String returns c in Redis's canonical form (what CONFIG GET shows): A
-// or the class letters, then K, E and m.
+// or the class letters, then K, E and m. Unlike Redis, n is kept after A,
+// so that the form always reads back as c.
 func (c Class) String() string {
 	var b []byte
 	if c&All == All {
 		b = append(b, 'A')
+		if c&New != 0 {
+			// Redis drops n here (so its CONFIG GET output does not
+			// read back as what was set); Kiwi keeps it.
+			b = append(b, 'n')
+		}
 	} else {
 		for _, l := range letters {
 			if c&l.c != 0 {

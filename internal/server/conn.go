@@ -69,7 +69,11 @@ type client struct {
 	lastCmd string
 
 	lastActive atomic.Int64 // Unix nanoseconds of the last command
-	closed     atomic.Bool
+	// inputRead counts the socket reads that returned data; inputDone is
+	// inputRead as of the last handled pipeline (they differ while input
+	// is being parsed or handled): PUBLISH waits on them (see inputOrder).
+	inputRead, inputDone atomic.Uint64
+	closed               atomic.Bool
 	// ps is the Pub/Sub state (pubsub.go), set by the first subscription.
 	ps atomic.Pointer[pubsubConn]
 }
@@ -87,10 +91,23 @@ func newClient(s *Server, nc net.Conn, id int64) *client {
 		proto:   2,
 		authed:  cfg.RequirePass == "",
 	}
-	c.rd = resp.NewReader(nc, readerLimits(cfg))
+	c.rd = resp.NewReader(inputCounter{c}, readerLimits(cfg))
 	c.job.done = make(chan error, 1)
 	c.lastActive.Store(c.created.UnixNano())
 	return c
+}
+
+// inputCounter is the connection's socket as its RESP reader sees it: it
+// counts the reads that returned data (client.inputRead) as soon as they
+// return.
+type inputCounter struct{ c *client }
+
+func (r inputCounter) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
+	if n > 0 {
+		r.c.inputRead.Add(1)
+	}
+	return n, err
 }
 
 func readerLimits(cfg *config.Config) resp.Limits {
@@ -135,6 +152,9 @@ func (c *client) serve() {
 			return
 		}
 		c.process(cmds, cfg)
+		// Everything read so far has been handled: the pipeline holds
+		// every complete command the reader had buffered.
+		c.inputDone.Store(c.inputRead.Load())
 		c.s.slots.Release()
 		if !c.flush() || c.quit {
 			return

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,8 @@ type pubsubConn struct {
 	// by anyone.
 	subs pubsub.Subscriptions
 	q    outQueue
+	// orderFD is the socket's registration in the server's inputOrder.
+	orderFD int32
 }
 
 // Tuning of the asynchronous output.
@@ -166,6 +169,7 @@ func (c *client) startPubSub() *pubsubConn {
 	q.done = make(chan struct{})
 	q.owner = c
 	go c.writeLoop(q)
+	ps.orderFD = c.s.inorder.add(c)
 	c.ps.Store(ps)
 	return ps
 }
@@ -461,6 +465,7 @@ func (c *client) pubsubClose() {
 	if ps == nil {
 		return
 	}
+	c.s.inorder.remove(c, ps.orderFD)
 	for _, k := range []pubsub.Kind{pubsub.Channel, pubsub.Pattern, pubsub.Shard} {
 		names := ps.subs.List(k)
 		c.s.ps.reg.UnsubscribeAll(c, k, names)
@@ -635,6 +640,7 @@ func (c *client) writeSubReply(ps *pubsubConn, kind pubsub.Kind, verb string, na
 
 // publish is PUBLISH and SPUBLISH.
 func (c *client) publish(kind pubsub.Kind, channel, payload []byte) {
+	c.awaitSubscriberInput()
 	n, own := c.s.ps.reg.Publish(kind, channel, payload, c)
 	for _, m := range own {
 		c.out.WriteRaw(m.Frame(c.out.Proto()))
@@ -778,5 +784,37 @@ func pubsubHelp(c *client, _ [][]byte) {
 	c.out.WriteArrayLen(len(lines))
 	for _, l := range lines {
 		c.out.WriteSimple(l)
+	}
+}
+
+// inputOrderWait bounds how long PUBLISH waits for subscribers to handle
+// input they received before it (see inputOrder).
+const inputOrderWait = 2 * time.Millisecond
+
+// awaitSubscriberInput waits until the subscribed connections that have
+// unread input (commands sent before this PUBLISH arrived, such as an
+// UNSUBSCRIBE) have read and handled it, or inputOrderWait has passed.
+func (c *client) awaitSubscriberInput() {
+	var arr [16]*client
+	ready := c.s.inorder.pending(c, arr[:0])
+	if len(ready) == 0 {
+		return
+	}
+	deadline := time.Now().Add(inputOrderWait)
+	for spins := 0; time.Now().Before(deadline); spins++ {
+		busy := false
+		for _, sc := range ready {
+			if sc.inputRead.Load() != sc.inputDone.Load() {
+				busy = true // read, being handled
+			}
+		}
+		if !busy && len(c.s.inorder.pending(c, arr[len(ready):len(ready)])) == 0 {
+			return // drained and handled
+		}
+		if spins < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
 	}
 }

@@ -73,6 +73,7 @@ type Server struct {
 	blocked  *blockRegistry
 	events   *keyEvents // watches and blocked, as write commands see them (a pointer: no allocation per request)
 	ps       *pubsubServer
+	inorder  *inputOrder
 	ks       *keyspace.Keyspace
 	exec     storage.Executor
 	slots    *slots.Pool
@@ -153,6 +154,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		table:    command.NewTable(),
 		watches:  newWatchRegistry(),
 		ps:       newPubsubServer(),
+		inorder:  newInputOrder(),
 		ks:       deps.Keyspace,
 		exec:     deps.Executor,
 		slots:    slots.New(networkSlots(cfg)),
@@ -293,6 +295,7 @@ func (s *Server) Close(ctx context.Context) error {
 	go func() {
 		s.acceptWG.Wait()
 		s.conns.Wait()
+		s.inorder.close()
 		close(done)
 	}()
 	select {
