@@ -82,9 +82,12 @@ type Watches interface {
 	Active() bool
 	// Touch reports that a write command modified key in db.
 	Touch(db int, key []byte)
-	// Watched returns the keys watched in db, for FLUSHDB and FLUSHALL to
-	// touch those that exist.
+	// Watched returns the keys watched in db, for FLUSHDB, FLUSHALL and
+	// SWAPDB to touch those that exist.
 	Watched(db int) [][]byte
+	// Waited returns the keys in db that blocked clients wait on, for
+	// SWAPDB to touch those that exist (and so may serve them now).
+	Waited(db int) [][]byte
 	// Serve runs, in tx, the commands of the clients blocked on the keys
 	// touched so far, as Redis serves blocked clients after each command
 	// (after a whole EXEC). It is called after every write command that

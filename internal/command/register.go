@@ -13,7 +13,7 @@ func Register(t *Table) {
 	t.Add(stringCommands()...)
 	t.Add(bitmapCommands()...)
 	t.Add(keyCommands()...)
-	t.Add(flushCommands()...)
+	t.Add(databaseCommands()...)
 	t.Add(hashCommands()...)
 	t.Add(copyCommands()...)
 	t.Add(lcsCommands()...)

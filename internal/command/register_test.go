@@ -481,7 +481,7 @@ func TestCommandTable(t *testing.T) {
 	want := strings.Fields(`get set setnx setex psetex getset getdel getex mget mset msetnx append strlen
 		incr decr incrby decrby incrbyfloat getrange substr setrange setbit getbit bitcount bitpos bitop
 		del unlink exists touch type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime
-		persist keys scan randomkey rename renamenx flushdb flushall move copy lcs object memory
+		persist keys scan randomkey rename renamenx flushdb flushall swapdb move copy lcs object memory
 		hset hmset hsetnx hget hmget hdel hexists hlen hstrlen hkeys hvals hgetall hincrby hincrbyfloat
 		hrandfield hscan
 		lpush rpush lpushx rpushx lpop rpop llen lindex lrange lset ltrim lrem linsert lpos lmove rpoplpush lmpop

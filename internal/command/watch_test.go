@@ -10,17 +10,25 @@ import (
 
 // fakeWatches records touches of watched keys.
 type fakeWatches struct {
-	watched map[int][]string
-	touched []string
+	watched, waited map[int][]string
+	touched         []string
 }
 
-func (w *fakeWatches) Active() bool { return len(w.watched) > 0 }
+func (w *fakeWatches) Active() bool { return len(w.watched) > 0 || len(w.waited) > 0 }
 
 func (w *fakeWatches) Touch(db int, key []byte) {
 	w.touched = append(w.touched, string(rune('0'+db))+":"+string(key))
 }
 
 func (w *fakeWatches) Serve(*keyspace.Tx) {}
+
+func (w *fakeWatches) Waited(db int) [][]byte {
+	var out [][]byte
+	for _, k := range w.waited[db] {
+		out = append(out, []byte(k))
+	}
+	return out
+}
 
 func (w *fakeWatches) Watched(db int) [][]byte {
 	var out [][]byte
@@ -102,5 +110,39 @@ func TestKeyArgs(t *testing.T) {
 		if strings.Join(got, " ") != want {
 			t.Errorf("%s: keys %q, want %q", line, got, want)
 		}
+	}
+}
+
+// TestSwapDBTouches checks Redis's rules for SWAPDB (touchAllWatchedKeysInDb
+// on both databases, scanDatabaseForReadyKeys): a watched or waited key of
+// either database is touched when it exists, live, in either.
+func TestSwapDBTouches(t *testing.T) {
+	s := newKiwiSession(t)
+	w := &fakeWatches{
+		watched: map[int][]string{0: {"x", "missing", "stale"}, 1: {"y"}, 2: {"x"}},
+		waited:  map[int][]string{1: {"list"}},
+	}
+	s.watches = w
+	s.run("SET", "x", "30")
+	s.run("SET", "stale", "v", "PX", "1")
+	s.db = 1
+	s.run("SET", "y", "1")
+	s.run("SET", "stale", "v", "PX", "1")
+	s.db = 0
+	s.run("RPUSH", "list", "a")
+	s.now += 2 // "stale" expired in both databases
+	w.touched = nil
+	s.run("SWAPDB", "0", "1")
+	slices.Sort(w.touched)
+	want := []string{"0:x", "1:list", "1:y"}
+	if !slices.Equal(w.touched, want) {
+		t.Errorf("SWAPDB 0 1 touched %q, want %q", w.touched, want)
+	}
+	w.touched = nil
+	for _, cmd := range [][]string{{"SWAPDB", "0", "0"}, {"SWAPDB", "0", "16"}, {"SWAPDB", "3", "4"}} {
+		s.run(cmd...)
+	}
+	if len(w.touched) != 0 {
+		t.Errorf("touched %q", w.touched)
 	}
 }

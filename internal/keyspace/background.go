@@ -40,10 +40,12 @@ func (t *Tx) ExpireCycle(now int64, limit int) (deleted int, more bool, err erro
 			return deleted, false, fmt.Errorf("%w: expiry index key of %d bytes", ErrCorrupt, len(k))
 		}
 		at := int64(binary.BigEndian.Uint64(k[1:9]))
-		db, key := int(k[9]), bytes.Clone(k[10:])
+		key := bytes.Clone(k[10:])
 		var m Meta
-		found := false
-		if db < t.ks.numDBs {
+		// The index names the physical slot: the key's database is
+		// the one mapped to it now.
+		db, found := t.dbOf(int(k[9]))
+		if found {
 			if m, found, err = t.lookupMeta(db, key); err != nil {
 				return deleted, false, err
 			}

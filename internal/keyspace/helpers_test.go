@@ -99,7 +99,8 @@ func checkInvariants(t testing.TB, ks *Keyspace) {
 	liveVersions := map[uint64]string{} // version → meta key
 	garbage := map[uint64]bool{}
 	var expiryEntries, dataKeys [][]byte
-	format := false
+	format := uint64(0)
+	var dbmap []byte
 	for ok := it.First(); ok; ok = it.Next() {
 		k := bytes.Clone(it.Key())
 		switch k[0] {
@@ -136,22 +137,36 @@ func checkInvariants(t testing.TB, ks *Keyspace) {
 			}
 			garbage[v] = true
 		case kindSystem:
-			if string(k[1:]) == sysFormat {
-				format = binary.BigEndian.Uint64(it.Value()) == formatVersion
+			switch string(k[1:]) {
+			case sysFormat:
+				format = binary.BigEndian.Uint64(it.Value())
+			case sysDBMap:
+				dbmap = bytes.Clone(it.Value())
 			}
 		default:
 			t.Errorf("record of unknown kind: %q", k)
 		}
 	}
-	if !format {
-		t.Errorf("no format record %d", formatVersion)
+	switch {
+	case format == formatBase && dbmap != nil:
+		t.Errorf("database mapping %v in a format %d store", dbmap, format)
+	case format != formatBase && format != formatVersion:
+		t.Errorf("format record %d", format)
+	}
+	m := ks.dbmap.Load()
+	if dbmap != nil && !bytes.Equal(m.slots[:len(dbmap)], dbmap) {
+		t.Errorf("database mapping %v, record %v", m.slots, dbmap)
 	}
 	for db := 0; db < ks.numDBs; db++ {
-		if got := ks.KeyCount(db); got != keys[db] {
-			t.Errorf("db %d: KeyCount %d, records %d", db, got, keys[db])
+		s := m.slots[db]
+		if int(m.dbs[s]) != db {
+			t.Errorf("database mapping %v, inverse %v", m.slots, m.dbs)
 		}
-		if got := ks.ExpireCount(db); got != expires[db] {
-			t.Errorf("db %d: ExpireCount %d, records %d", db, got, expires[db])
+		if got := ks.KeyCount(db); got != keys[s] {
+			t.Errorf("db %d (slot %d): KeyCount %d, records %d", db, s, got, keys[s])
+		}
+		if got := ks.ExpireCount(db); got != expires[s] {
+			t.Errorf("db %d (slot %d): ExpireCount %d, records %d", db, s, got, expires[s])
 		}
 	}
 	indexed := map[string]bool{}

@@ -180,7 +180,7 @@ func (t *Tx) Keys(db int, pattern []byte, now int64) ([][]byte, error) {
 // keyRange returns the meta record range holding every key of db that can
 // match pattern: the range of its literal prefix.
 func (t *Tx) keyRange(db int, pattern []byte, all bool) (lower, upper []byte) {
-	lower = metaPrefix(db)
+	lower = metaPrefix(t.slot(db))
 	if !all {
 		lower = append(lower, globPrefix(pattern)...)
 	}
@@ -209,7 +209,8 @@ func (t *Tx) RandomKey(db int, now int64, seed uint64) (key []byte, ok bool, err
 	if err := t.checkDB(db); err != nil {
 		return nil, false, err
 	}
-	lower := metaPrefix(db)
+	s := t.slot(db)
+	lower := metaPrefix(s)
 	it, err := t.iter(lower, prefixEnd(lower))
 	if err != nil {
 		return nil, false, fmt.Errorf("keyspace: iterate keys: %w", err)
@@ -220,14 +221,14 @@ func (t *Tx) RandomKey(db int, now int64, seed uint64) (key []byte, ok bool, err
 	}
 	lo := keyNumber(it.Key()[2:])
 	target := lo
-	if hi := t.ks.keyHi[db].Load(); hi > lo {
+	if hi := t.ks.keyHi[s].Load(); hi > lo {
 		if span := hi - lo; span == math.MaxUint64 {
 			target = seed
 		} else {
 			target = lo + seed%(span+1)
 		}
 	}
-	start := binary.BigEndian.AppendUint64(metaPrefix(db), target)
+	start := binary.BigEndian.AppendUint64(metaPrefix(s), target)
 	// Walk from the target to the end, then from the first key up to the
 	// target, returning the first live key.
 	steps := 0
@@ -237,7 +238,7 @@ func (t *Tx) RandomKey(db int, now int64, seed uint64) (key []byte, ok bool, err
 			return nil, false, err
 		}
 		if target > lo {
-			t.ks.lowerKeyHi(db, target-1) // no key at or past the target
+			t.ks.lowerKeyHi(s, target-1) // no key at or past the target
 		}
 	}
 	for ; ok && steps < randomKeySteps; ok = it.Next() {
@@ -290,7 +291,7 @@ func (t *Tx) FlushDB(db int) (int64, error) {
 	if err := t.checkDB(db); err != nil {
 		return 0, err
 	}
-	lower := metaPrefix(db)
+	lower := metaPrefix(t.slot(db))
 	it, err := t.iter(lower, prefixEnd(lower))
 	if err != nil {
 		return 0, fmt.Errorf("keyspace: iterate keys: %w", err)

@@ -36,8 +36,13 @@ type Options struct {
 type Keyspace struct {
 	eng    engine.Engine
 	numDBs int
-	// keys and expires are the committed per-db counts, readable from any
-	// goroutine (INFO keyspace, DBSIZE).
+	// dbmap is the committed database mapping (dbmap.go), stored by the
+	// writer after the commit that changed it; mapSeq is odd while such a
+	// commit is being applied and counts them.
+	dbmap  atomic.Pointer[dbMap]
+	mapSeq atomic.Uint64
+	// keys and expires are the committed counts per physical slot,
+	// readable from any goroutine (INFO keyspace, DBSIZE).
 	keys    []atomic.Int64
 	expires []atomic.Int64
 	// version is the last allocated data version, savedVersion the last
@@ -45,11 +50,11 @@ type Keyspace struct {
 	// the write group) touches them, and w.
 	version, savedVersion uint64
 	w                     writer
-	// keysKey and expiresKey are the counter record keys per db.
+	// keysKey and expiresKey are the counter record keys per slot.
 	keysKey, expiresKey [][]byte
 	// cursors holds the resume points of SCAN cursors.
 	cursors *cursorTable
-	// keyHi is, per db, RandomKey's estimate of the key number
+	// keyHi is, per physical slot, RandomKey's estimate of the key number
 	// (keyNumber) of the db's last key, the top of the range it draws
 	// from. Only a hint: it never decides what RandomKey returns, only
 	// how likely each key is. Open sets it; putMeta raises it when a key
@@ -83,22 +88,27 @@ func Open(eng engine.Engine, opts Options) (*Keyspace, error) {
 	if err := k.checkFormat(); err != nil {
 		return nil, err
 	}
+	m, err := k.loadDBMap(eng)
+	if err != nil {
+		return nil, err
+	}
+	k.dbmap.Store(m)
 	if err := k.loadKeyHi(); err != nil {
 		return nil, err
 	}
-	for db := 0; db < k.numDBs; db++ {
-		k.keysKey = append(k.keysKey, counterKey(counterKeys, db))
-		k.expiresKey = append(k.expiresKey, counterKey(counterExpires, db))
-		n, err := k.loadUint(k.keysKey[db])
+	for s := 0; s < k.numDBs; s++ {
+		k.keysKey = append(k.keysKey, counterKey(counterKeys, s))
+		k.expiresKey = append(k.expiresKey, counterKey(counterExpires, s))
+		n, err := k.loadUint(k.keysKey[s])
 		if err != nil {
 			return nil, err
 		}
-		k.keys[db].Store(int64(n))
-		n, err = k.loadUint(k.expiresKey[db])
+		k.keys[s].Store(int64(n))
+		n, err = k.loadUint(k.expiresKey[s])
 		if err != nil {
 			return nil, err
 		}
-		k.expires[db].Store(int64(n))
+		k.expires[s].Store(int64(n))
 	}
 	v, err := k.loadUint(sysKey(sysVersion))
 	if err != nil {
@@ -123,8 +133,8 @@ func (k *Keyspace) checkFormat() error {
 		if len(v) != 8 {
 			return fmt.Errorf("%w: format record of %d bytes", ErrFormat, len(v))
 		}
-		if f := binary.BigEndian.Uint64(v); f != formatVersion {
-			return fmt.Errorf("%w: the data is in format %d, this build reads format %d", ErrFormat, f, formatVersion)
+		if f := binary.BigEndian.Uint64(v); f < formatBase || f > formatVersion {
+			return fmt.Errorf("%w: the data is in format %d, this build reads formats %d to %d", ErrFormat, f, formatBase, formatVersion)
 		}
 		return nil
 	case !errors.Is(err, engine.ErrNotFound):
@@ -135,10 +145,10 @@ func (k *Keyspace) checkFormat() error {
 		return err
 	}
 	if !empty {
-		return fmt.Errorf("%w: the engine holds keyspace records but no format version (written before format %d)", ErrFormat, formatVersion)
+		return fmt.Errorf("%w: the engine holds keyspace records but no format version (written before format %d)", ErrFormat, formatBase)
 	}
 	b := k.eng.NewBatch()
-	b.Set(key, binary.BigEndian.AppendUint64(nil, formatVersion))
+	b.Set(key, binary.BigEndian.AppendUint64(nil, formatBase))
 	if err := b.Commit(true); err != nil {
 		_ = b.Close()
 		return fmt.Errorf("keyspace: write format record: %w", err)
@@ -180,8 +190,8 @@ func (k *Keyspace) loadUint(key []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// loadKeyHi sets the RandomKey hint of every db to the number of its last
-// key. This is the one backward seek per db (RandomKey itself only moves
+// loadKeyHi sets the RandomKey hint of every slot to the number of its
+// last key. This is the one backward seek per db (RandomKey itself only moves
 // forward), paid once at Open.
 func (k *Keyspace) loadKeyHi() error {
 	lower := []byte{kindMeta}
@@ -189,10 +199,10 @@ func (k *Keyspace) loadKeyHi() error {
 	if err != nil {
 		return fmt.Errorf("keyspace: iterate keys: %w", err)
 	}
-	for db := 0; db < k.numDBs; db++ {
-		p := metaPrefix(db)
+	for s := 0; s < k.numDBs; s++ {
+		p := metaPrefix(s)
 		if it.SeekLT(prefixEnd(p)) && bytes.HasPrefix(it.Key(), p) {
-			k.keyHi[db].Store(keyNumber(it.Key()[len(p):]))
+			k.keyHi[s].Store(keyNumber(it.Key()[len(p):]))
 		}
 	}
 	if err := it.Close(); err != nil {
@@ -201,9 +211,10 @@ func (k *Keyspace) loadKeyHi() error {
 	return nil
 }
 
-// raiseKeyHi records that key now exists in db (writer, new keys only).
-func (k *Keyspace) raiseKeyHi(db int, key []byte) {
-	n, h := keyNumber(key), &k.keyHi[db]
+// raiseKeyHi records that key now exists in slot s (writer, new keys
+// only).
+func (k *Keyspace) raiseKeyHi(s int, key []byte) {
+	n, h := keyNumber(key), &k.keyHi[s]
 	for {
 		cur := h.Load()
 		if n <= cur || h.CompareAndSwap(cur, n) {
@@ -212,9 +223,9 @@ func (k *Keyspace) raiseKeyHi(db int, key []byte) {
 	}
 }
 
-// lowerKeyHi records that no key of db has a number above n.
-func (k *Keyspace) lowerKeyHi(db int, n uint64) {
-	h := &k.keyHi[db]
+// lowerKeyHi records that no key of slot s has a number above n.
+func (k *Keyspace) lowerKeyHi(s int, n uint64) {
+	h := &k.keyHi[s]
 	for {
 		cur := h.Load()
 		if n >= cur || h.CompareAndSwap(cur, n) {
@@ -234,10 +245,12 @@ func (k *Keyspace) Engine() engine.Engine { return k.eng }
 
 // KeyCount returns the committed number of keys in db, including keys that
 // have expired but not yet been removed (as Redis's DBSIZE does).
-func (k *Keyspace) KeyCount(db int) int64 { return k.keys[db].Load() }
+func (k *Keyspace) KeyCount(db int) int64 { return k.keys[k.dbmap.Load().slots[db]].Load() }
 
 // ExpireCount returns the committed number of keys with a TTL in db.
-func (k *Keyspace) ExpireCount(db int) int64 { return k.expires[db].Load() }
+func (k *Keyspace) ExpireCount(db int) int64 {
+	return k.expires[k.dbmap.Load().slots[db]].Load()
+}
 
 // nextVersion allocates a new data version. Writer only. The high-water
 // mark is persisted by the commit of the group (persistState); a version
@@ -259,14 +272,14 @@ func (k *Keyspace) persistState(t *Tx) {
 	if !t.delta.dirty {
 		return
 	}
-	for db := 0; db < k.numDBs; db++ {
-		if t.delta.keys[db] != 0 {
-			binary.BigEndian.PutUint64(b[:], uint64(k.keys[db].Load()+t.delta.keys[db]))
-			t.ov.Set(k.keysKey[db], b[:])
+	for s := 0; s < k.numDBs; s++ {
+		if t.delta.keys[s] != 0 {
+			binary.BigEndian.PutUint64(b[:], uint64(k.keys[s].Load()+t.delta.keys[s]))
+			t.ov.Set(k.keysKey[s], b[:])
 		}
-		if t.delta.expires[db] != 0 {
-			binary.BigEndian.PutUint64(b[:], uint64(k.expires[db].Load()+t.delta.expires[db]))
-			t.ov.Set(k.expiresKey[db], b[:])
+		if t.delta.expires[s] != 0 {
+			binary.BigEndian.PutUint64(b[:], uint64(k.expires[s].Load()+t.delta.expires[s]))
+			t.ov.Set(k.expiresKey[s], b[:])
 		}
 	}
 }
@@ -275,9 +288,9 @@ func (k *Keyspace) persistState(t *Tx) {
 func (k *Keyspace) versionKey() []byte { return []byte(versionRecord) }
 
 func (k *Keyspace) publishCounters(d *counters) {
-	for db := 0; db < k.numDBs; db++ {
-		k.keys[db].Add(d.keys[db])
-		k.expires[db].Add(d.expires[db])
+	for s := 0; s < k.numDBs; s++ {
+		k.keys[s].Add(d.keys[s])
+		k.expires[s].Add(d.expires[s])
 	}
 	d.reset()
 }

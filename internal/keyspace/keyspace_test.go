@@ -11,8 +11,8 @@ func TestFormatVersion(t *testing.T) {
 	ks := openKS(t, eng)
 	v, err := eng.Get(sysKey(sysFormat))
 	noErr(t, err)
-	if len(v) != 8 || binary.BigEndian.Uint64(v) != formatVersion {
-		t.Fatalf("format record = %x, want %d", v, formatVersion)
+	if len(v) != 8 || binary.BigEndian.Uint64(v) != formatBase {
+		t.Fatalf("format record = %x, want %d", v, formatBase)
 	}
 	commit(t, ks, func(tx *Tx) {
 		must[SetResult](t)(tx.SetString(0, []byte("k"), []byte("v"), t0, SetOptions{}))
@@ -42,8 +42,10 @@ func TestFormatVersion(t *testing.T) {
 			t.Logf("%s: %v", name, err)
 		}
 	}
-	put(sysKey(sysFormat), binary.BigEndian.AppendUint64(nil, formatVersion))
-	checkInvariants(t, openKS(t, eng))
+	for _, f := range []uint64{formatBase, formatVersion} {
+		put(sysKey(sysFormat), binary.BigEndian.AppendUint64(nil, f))
+		checkInvariants(t, openKS(t, eng))
+	}
 }
 
 // TestFormatOnlyForEmptyKeyspace: records outside the keyspace's kinds do

@@ -5,12 +5,17 @@ import "encoding/binary"
 // On-disk layout. Every engine key starts with a one-byte record kind, so
 // each kind is a contiguous key range:
 //
-//	'M' db(1) userkey                    → meta record (meta.go)
+//	'M' slot(1) userkey                  → meta record (meta.go)
 //	'D' version(8, BE) sub               → data record of one key version
-//	'E' expireAtMs(8, BE) db(1) userkey  → expiry index (empty value)
-//	'G' version(8, BE)                   → garbage marker; value db(1) userkey,
+//	'E' expireAtMs(8, BE) slot(1) userkey → expiry index (empty value)
+//	'G' version(8, BE)                   → garbage marker; value slot(1) userkey,
 //	                                       informational only (never read)
 //	'S' name                             → system record
+//
+// slot is the physical slot of a logical database (SELECT's number): the
+// same number until a SWAPDB swaps two, which changes only the mapping
+// record 'S' "dbmap" (dbmap.go). The per-database counters are per slot
+// too.
 //
 // Versions are allocated from a persisted high-water mark and never
 // reused, so a version alone names one value: data records carry neither
@@ -18,8 +23,9 @@ import "encoding/binary"
 // dataPrefix(version), which the garbage sweep deletes once the version is
 // dead, and RENAME moves the meta record only, keeping the version.
 //
-// The system record 'S' "format" holds the format version (formatVersion)
-// as 8 bytes BE; Open refuses a keyspace written in another format.
+// The system record 'S' "format" holds the format version as 8 bytes BE;
+// Open refuses a keyspace written in a format other than formatBase and
+// formatVersion.
 const (
 	kindMeta    byte = 'M'
 	kindData    byte = 'D'
@@ -31,9 +37,18 @@ const (
 // recordKinds lists every record kind the keyspace writes.
 var recordKinds = [...]byte{kindMeta, kindData, kindExpire, kindGarbage, kindSystem}
 
-// formatVersion is the on-disk format this code reads and writes. Bump it
-// on any incompatible change to the layout or the record encodings.
-const formatVersion = 1
+// formatVersion is the newest on-disk format this code reads and writes.
+// Bump it on any incompatible change to the layout or the record
+// encodings. Format 2 added the database mapping record (SWAPDB): a
+// format 1 store is a format 2 store with the identity mapping, so new
+// stores are still written in format 1 (formatBase), readable by builds
+// that predate the mapping, and the first SWAPDB moves a store to format
+// 2, which those builds refuse rather than read the wrong databases.
+const formatVersion = 2
+
+// formatBase is the oldest format this code reads, and the one it writes
+// for a new store.
+const formatBase = 1
 
 // System record names.
 const (

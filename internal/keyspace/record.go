@@ -54,7 +54,7 @@ func (t *Tx) lookupMeta(db int, key []byte) (Meta, bool, error) {
 	if err := t.checkDB(db); err != nil {
 		return Meta{}, false, err
 	}
-	t.kbuf = metaKey(t.keyBuf(), db, key)
+	t.kbuf = metaKey(t.keyBuf(), t.slot(db), key)
 	v, err := t.get(t.kbuf)
 	if err != nil {
 		return Meta{}, false, fmt.Errorf("keyspace: read meta of %q: %w", key, err)
@@ -99,7 +99,7 @@ func (t *Tx) lookupForWrite(db int, key []byte, now int64) (Meta, bool, error) {
 		t.removeKey(db, key, &m)
 		t.emitExpired(db, key)
 		if t.parent != nil {
-			t.expired = append(t.expired, expiredKey{db: db, now: now, key: bytes.Clone(key)})
+			t.expired = append(t.expired, expiredKey{slot: t.slot(db), now: now, key: bytes.Clone(key)})
 		}
 		return Meta{}, false, nil
 	}
@@ -122,27 +122,28 @@ func (t *Tx) keyBuf() []byte {
 // records when the version changes.
 func (t *Tx) putMeta(db int, key []byte, old, m *Meta) {
 	t.mustWrite()
+	s := t.slot(db)
 	if old == nil {
 		t.count(db, 1, 0)
-		t.ks.raiseKeyHi(db, key)
+		t.ks.raiseKeyHi(s, key)
 		t.Emit(notify.New, "new", db, key)
 	} else {
 		if old.Version != 0 && old.Version != m.Version {
 			t.markGarbage(db, key, old.Version)
 		}
 		if old.ExpireAt != 0 && old.ExpireAt != m.ExpireAt {
-			t.kbuf = expireKey(t.keyBuf(), db, key, old.ExpireAt)
+			t.kbuf = expireKey(t.keyBuf(), s, key, old.ExpireAt)
 			t.del(t.kbuf)
 			t.count(db, 0, -1)
 		}
 	}
 	if m.ExpireAt != 0 && (old == nil || old.ExpireAt != m.ExpireAt) {
-		t.kbuf = expireKey(t.keyBuf(), db, key, m.ExpireAt)
+		t.kbuf = expireKey(t.keyBuf(), s, key, m.ExpireAt)
 		t.set(t.kbuf, nil)
 		t.count(db, 0, 1)
 	}
 	t.vbuf = encodeMeta(t.valBuf(), m)
-	t.kbuf = metaKey(t.keyBuf(), db, key)
+	t.kbuf = metaKey(t.keyBuf(), s, key)
 	t.set(t.kbuf, t.vbuf)
 }
 
@@ -171,11 +172,12 @@ func (t *Tx) removeKey(db int, key []byte, m *Meta) {
 // belong to m.Version, which the caller re-links (RENAME) or marks dead.
 func (t *Tx) unlinkKey(db int, key []byte, m *Meta) {
 	t.mustWrite()
-	t.kbuf = metaKey(t.keyBuf(), db, key)
+	s := t.slot(db)
+	t.kbuf = metaKey(t.keyBuf(), s, key)
 	t.del(t.kbuf)
 	t.count(db, -1, 0)
 	if m.ExpireAt != 0 {
-		t.kbuf = expireKey(t.keyBuf(), db, key, m.ExpireAt)
+		t.kbuf = expireKey(t.keyBuf(), s, key, m.ExpireAt)
 		t.del(t.kbuf)
 		t.count(db, 0, -1)
 	}
@@ -185,7 +187,7 @@ func (t *Tx) unlinkKey(db int, key []byte, m *Meta) {
 // key in db.
 func (t *Tx) markGarbage(db int, key []byte, version uint64) {
 	t.kbuf = garbageKey(t.keyBuf(), version)
-	t.vbuf = garbageValue(t.valBuf(), db, key)
+	t.vbuf = garbageValue(t.valBuf(), t.slot(db), key)
 	t.set(t.kbuf, t.vbuf)
 }
 

@@ -55,11 +55,14 @@ func (t *Tx) Scan(db int, cursor uint64, now int64, opts ScanOptions) (next uint
 	}
 	all := isMatchAll(opts.Match)
 	lower, upper := t.keyRange(db, opts.Match, all)
+	// Cursors name a position in a slot's key range: after a SWAPDB, a
+	// cursor of the db is unknown and the scan restarts.
+	s := t.slot(db)
 	seek := lower
 	if cursor != 0 {
-		if after, ok := t.ks.cursors.get(cursor, db); ok {
+		if after, ok := t.ks.cursors.get(cursor, s); ok {
 			// The smallest meta key after after's.
-			k := append(metaKey(nil, db, after), 0)
+			k := append(metaKey(nil, s, after), 0)
 			if bytes.Compare(k, seek) > 0 {
 				seek = k
 			}
@@ -91,7 +94,7 @@ func (t *Tx) Scan(db int, cursor uint64, now int64, opts ScanOptions) (next uint
 		ok = it.Next()
 	}
 	if ok {
-		next = t.ks.cursors.put(db, last)
+		next = t.ks.cursors.put(s, last)
 	}
 	if err := it.Close(); err != nil {
 		return 0, nil, fmt.Errorf("keyspace: iterate keys: %w", err)

@@ -61,6 +61,12 @@ type Tx struct {
 	ov *engine.Overlay
 	sp engine.Savepoint
 
+	// dbm is the database mapping of the transaction's view (dbmap.go):
+	// for a write Tx, its commit group's as changed so far; for a read
+	// Tx, its engine view's, resolved by readMap before its first key is
+	// built (nil until then).
+	dbm *dbMap
+
 	view  readView // read transactions only
 	delta counters // key/expire count changes not yet merged up
 	done  bool
@@ -99,16 +105,24 @@ type readView struct {
 	firstVal   []byte
 	firstFound bool
 	stale      bool
+	// mapSeq is Keyspace.mapSeq as read with the mapping (readMap):
+	// the direct first read is consistent with the mapping only if it
+	// has not moved when the read returns.
+	mapSeq uint64
+	// err is a failure to take the view met while resolving the
+	// mapping (readMap), returned by the next read.
+	err error
 	// spare is a finished child kept for the next Begin.
 	spare *Tx
 }
 
 // expiredKey is an expired key that a write operation met and removed: the
-// database, the key, and the request time at which it was expired.
+// database's physical slot (the mapping may change before the removal is
+// redone), the key, and the request time at which it was expired.
 type expiredKey struct {
-	db  int
-	now int64
-	key []byte
+	slot int
+	now  int64
+	key  []byte
 }
 
 // counters are per-database key and expiring-key counts.
@@ -133,11 +147,13 @@ func (c *counters) reset() {
 	}
 }
 
-// count adds to the key and expire counts of db.
+// count adds to the key and expire counts of db. Counts are kept per
+// physical slot, so a swap leaves them in place.
 func (t *Tx) count(db int, keys, expires int64) {
 	t.ensureCounters()
-	t.delta.keys[db] += keys
-	t.delta.expires[db] += expires
+	s := t.slot(db)
+	t.delta.keys[s] += keys
+	t.delta.expires[s] += expires
 }
 
 func (t *Tx) ensureCounters() {
@@ -181,6 +197,7 @@ func (k *Keyspace) BeginGroup() *Tx {
 		k.w.root = nil
 		t.done = false
 	}
+	t.dbm = k.dbmap.Load()
 	return t
 }
 
@@ -211,6 +228,7 @@ func (t *Tx) Begin() *Tx {
 		c = new(Tx)
 	}
 	c.ks, c.parent, c.ov, c.done = t.ks, t, t.ov, false
+	c.dbm = t.dbm
 	c.sp = t.ov.Savepoint()
 	t.child = c
 	return c
@@ -241,6 +259,7 @@ func (t *Tx) Merge() {
 	t.settle()
 	if t.ov != nil {
 		t.ov.Release(t.sp)
+		t.parent.dbm = t.dbm
 		t.passUp()
 	}
 	t.recycle()
@@ -263,6 +282,7 @@ func (t *Tx) Discard() {
 	t.settle()
 	if t.ov != nil && t.parent != nil {
 		t.ov.Rollback(t.sp)
+		t.dbm = t.parent.dbm // a swap of t is undone too
 		t.delta.reset()
 		clear(t.events)
 		t.events = t.events[:0]
@@ -309,12 +329,16 @@ func (t *Tx) passUp() {
 func (t *Tx) redoExpired() {
 	for i := range t.expired {
 		e := &t.expired[i]
-		m, ok, err := t.lookupMeta(e.db, e.key)
+		db, ok := t.dbOf(e.slot)
+		if !ok {
+			continue
+		}
+		m, ok, err := t.lookupMeta(db, e.key)
 		if err != nil || !ok || live(&m, e.now) {
 			continue
 		}
-		t.removeKey(e.db, e.key, &m)
-		t.emitExpired(e.db, e.key)
+		t.removeKey(db, e.key, &m)
+		t.emitExpired(db, e.key)
 	}
 }
 
@@ -326,6 +350,7 @@ func (t *Tx) recycle() {
 		p.child = nil
 	}
 	t.delta.reset()
+	t.dbm = nil
 	clear(t.expired)
 	t.expired = t.expired[:0]
 	clear(t.events)
@@ -356,6 +381,7 @@ func (t *Tx) recycle() {
 		v.snap = nil
 	}
 	v.optimistic, v.direct, v.firstFound, v.stale = false, false, false, false
+	v.mapSeq, v.err = 0, nil
 	v.firstKey, v.firstVal = v.firstKey[:0], v.firstVal[:0]
 	// done stays true until Begin or ReadTx reissues t.
 	if p != nil {
@@ -387,14 +413,19 @@ func (t *Tx) Pending() int {
 // Unsettled reports whether the commit group of write transaction t holds
 // an uncommitted write to key in db (its meta record, or any record of its
 // current value): a reader of the committed state may not have seen the
-// key as it is now. WATCH uses it (see package server).
+// key as it is now. WATCH uses it (see package server). A group that
+// swapped db with another (SWAPDB) holds a write to every key of db.
 func (t *Tx) Unsettled(db int, key []byte) (bool, error) {
 	t.mustWrite()
 	if err := t.checkDB(db); err != nil {
 		return false, err
 	}
 	t.settle()
-	t.kbuf = metaKey(t.keyBuf(), db, key)
+	s := t.slot(db)
+	if s != int(t.ks.dbmap.Load().slots[db]) {
+		return true, nil
+	}
+	t.kbuf = metaKey(t.keyBuf(), s, key)
 	if t.ov.BufferedKey(t.kbuf) {
 		return true, nil
 	}
@@ -440,7 +471,7 @@ func (t *Tx) Commit(sync bool) error {
 	k.persistState(t)
 	b := k.eng.NewBatch()
 	t.ov.ApplyTo(b)
-	if err := b.Commit(sync); err != nil {
+	if err := k.commitMap(t, b, sync); err != nil {
 		_ = b.Close()
 		return fmt.Errorf("keyspace: commit group of %d keys: %w", t.ov.Len(), err)
 	}
@@ -484,10 +515,18 @@ func (t *Tx) readGet(key []byte) ([]byte, error) {
 	switch {
 	case v.stale:
 		return nil, ErrStaleRead
+	case v.err != nil:
+		return nil, v.err
 	case v.snap != nil:
 		return v.snap.Get(key)
 	case v.optimistic && !v.direct:
 		val, err := t.ks.eng.Get(key)
+		if t.dbm != nil && t.ks.mapSeq.Load() != v.mapSeq {
+			// A commit changed the mapping around the read: key
+			// may name another database now.
+			v.stale = true
+			return nil, ErrStaleRead
+		}
 		if err == nil || errors.Is(err, engine.ErrNotFound) {
 			v.direct = true
 			v.firstKey = append(v.firstKey[:0], key...)
@@ -502,18 +541,23 @@ func (t *Tx) readGet(key []byte) ([]byte, error) {
 	return v.snap.Get(key)
 }
 
-// pin takes the snapshot of a read transaction and checks that the direct
-// first read, if any, still holds in it.
+// pin takes the snapshot of a read transaction, resolves its database
+// mapping (pinMap), and checks that the direct first read, if any, still
+// holds in it.
 func (t *Tx) pin() error {
 	if t.done {
 		panic("keyspace: use of a finished transaction")
 	}
-	v := &t.view
-	snap, err := t.ks.eng.NewSnapshot()
+	v, k := &t.view, t.ks
+	seq, m := k.mapSeq.Load(), k.dbmap.Load()
+	snap, err := k.eng.NewSnapshot()
 	if err != nil {
 		return fmt.Errorf("keyspace: snapshot: %w", err)
 	}
 	v.snap = snap
+	if err := t.pinMap(snap, seq, m); err != nil {
+		return err
+	}
 	if !v.direct {
 		return nil
 	}
@@ -548,8 +592,11 @@ func (t *Tx) iter(lower, upper []byte) (engine.Iterator, error) {
 		return t.ov.NewIter(opts)
 	}
 	v := &t.view
-	if v.stale {
+	switch {
+	case v.stale:
 		return nil, ErrStaleRead
+	case v.err != nil:
+		return nil, v.err
 	}
 	if v.snap == nil {
 		if err := t.pin(); err != nil {

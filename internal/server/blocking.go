@@ -224,6 +224,19 @@ func (r *blockRegistry) serveKey(tx *keyspace.Tx, wk watchKey, waiters []*waiter
 	}
 }
 
+// waited returns the keys of db that clients are blocked on.
+func (r *blockRegistry) waited(db int) [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out [][]byte
+	for wk := range r.keys {
+		if wk.db == db {
+			out = append(out, []byte(wk.key))
+		}
+	}
+	return out
+}
+
 // blockedClients returns the number of clients blocked now: waiting to be
 // served (not those still running their first attempt).
 func (r *blockRegistry) blockedClients() int64 {
@@ -262,6 +275,14 @@ func (e *keyEvents) Touch(db int, key []byte) {
 
 // Watched implements command.Watches.
 func (e *keyEvents) Watched(db int) [][]byte { return e.watches.Watched(db) }
+
+// Waited implements command.Watches.
+func (e *keyEvents) Waited(db int) [][]byte {
+	if e.blocked.n.Load() == 0 {
+		return nil
+	}
+	return e.blocked.waited(db)
+}
 
 // Serve implements command.Watches.
 func (e *keyEvents) Serve(tx *keyspace.Tx) {
