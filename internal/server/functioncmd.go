@@ -4,9 +4,10 @@ import (
 	"strings"
 
 	"github.com/kiwidb/kiwi/internal/command"
+	"github.com/kiwidb/kiwi/internal/script"
 )
 
-// FUNCTION: Kiwi runs no scripts, so it has no functions. The container
+// FUNCTION: Kiwi runs EVAL scripts (scriptcmd.go) but has no functions. The container
 // answers as a Redis 7.0 server with no library loaded does: FLUSH is OK
 // (test harnesses and clients call it to reset a server), LIST is empty,
 // STATS reports no running script and an empty Lua engine, DELETE finds no
@@ -85,11 +86,15 @@ func functionStats(c *client, _ [][]byte) {
 func functionDelete(c *client, _ [][]byte) { c.replyError("ERR Library not found") }
 
 func functionKill(c *client, _ [][]byte) {
-	c.replyError("NOTBUSY No scripts in execution right now.")
+	if c.s.scripts.Running() { // an EVAL script: SCRIPT KILL stops it
+		c.replyError(script.ErrBusy)
+		return
+	}
+	c.replyError(script.ErrNotBusy)
 }
 
 func functionUnsupported(c *client, _ [][]byte) {
-	c.replyError("ERR Kiwi does not run scripts: functions are not supported")
+	c.replyError("ERR Kiwi does not support functions: use EVAL")
 }
 
 func functionHelp(c *client, _ [][]byte) {
@@ -104,7 +109,7 @@ func functionHelp(c *client, _ [][]byte) {
 		"DELETE <library-name>, KILL",
 		"    Kiwi has no functions or running scripts.",
 		"LOAD, RESTORE, DUMP",
-		"    Not supported: Kiwi does not run scripts.",
+		"    Not supported: Kiwi has no functions (use EVAL).",
 		"HELP",
 		"    Prints this help.",
 	}
