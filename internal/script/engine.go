@@ -77,6 +77,13 @@ type Engine struct {
 	vm   *vm
 	rng  rand48
 
+	// fnMu guards the functions: held while a library loads or a
+	// function runs.
+	fnMu  sync.Mutex
+	fvm   *vm
+	libs  map[string]*Library
+	funcs map[string]*Function
+
 	running atomic.Pointer[Run]
 }
 
@@ -86,7 +93,8 @@ func NewEngine(log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{log: log, scripts: make(map[string]*Script), lru: list.New()}
+	e := &Engine{log: log, scripts: make(map[string]*Script), lru: list.New(),
+		libs: make(map[string]*Library), funcs: make(map[string]*Function)}
 	e.rng.seed(time.Now().UnixNano())
 	return e
 }
@@ -217,6 +225,10 @@ func (e *Engine) Stats() Stats {
 type Run struct {
 	start  time.Time
 	cancel context.CancelFunc
+	// function is the running function's name ("" for an EVAL script);
+	// args the command that runs it (FUNCTION STATS).
+	function string
+	args     []string
 	// wrote is set once the script called a write command (it can no
 	// longer be killed); killed once SCRIPT KILL or an abort stopped it;
 	// aborted when the stop must also drop its writes (shutdown).
@@ -226,6 +238,17 @@ type Run struct {
 // Running reports whether a script runs now.
 func (e *Engine) Running() bool { return e.running.Load() != nil }
 
+// RunningFunction describes the running function (FUNCTION STATS): its
+// name, its command and how long it has run; ok is false when no
+// function (EVAL script or nothing) runs.
+func (e *Engine) RunningFunction() (name string, args []string, d time.Duration, ok bool) {
+	r := e.running.Load()
+	if r == nil || r.function == "" {
+		return "", nil, 0, false
+	}
+	return r.function, r.args, time.Since(r.start), true
+}
+
 // Busy reports whether a script has run for longer than limit (Redis's
 // busy-reply-threshold): other clients then get BUSY. A limit of 0 or
 // less disables it.
@@ -234,15 +257,29 @@ func (e *Engine) Busy(limit time.Duration) bool {
 	return r != nil && limit > 0 && time.Since(r.start) >= limit
 }
 
-// Kill stops the running script if it has not written (SCRIPT KILL). It
-// returns "" on success, or the error reply.
-func (e *Engine) Kill() string {
+// BusyError returns the BUSY reply for the running script: it names the
+// command that may kill it (SCRIPT KILL or FUNCTION KILL).
+func (e *Engine) BusyError() string {
+	if r := e.running.Load(); r != nil && r.function != "" {
+		return ErrBusyFunction
+	}
+	return ErrBusy
+}
+
+// Kill stops the running script if it has not written: an EVAL script
+// (SCRIPT KILL, eval) or a function (FUNCTION KILL). It returns "" on
+// success, or the error reply.
+func (e *Engine) Kill(eval bool) string {
 	r := e.running.Load()
 	switch {
 	case r == nil:
 		return ErrNotBusy
 	case r.wrote.Load():
 		return ErrUnkillable
+	case eval && r.function != "":
+		return ErrBusyFunction
+	case !eval && r.function == "":
+		return ErrBusy
 	}
 	r.killed.Store(true)
 	r.cancel()

@@ -52,8 +52,8 @@ type runCtx struct {
 	ro bool
 }
 
-// Commands returns EVAL, EVALSHA, EVAL_RO and EVALSHA_RO, which run their
-// scripts on e with host.
+// Commands returns EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL and FCALL_RO,
+// which run their scripts and functions on e with host.
 func (e *Engine) Commands(host Host) []*command.Command {
 	acl := []string{"@slow", "@scripting"}
 	flags := command.NoScript | command.SkipMonitor | command.NoMandatoryKeys | command.Stale | command.MovableKeys | command.Atomic
@@ -67,7 +67,18 @@ func (e *Engine) Commands(host Host) []*command.Command {
 			Since: since, Complexity: "Depends on the script that is executed.", ACLCategories: acl,
 			Run: func(c *command.Ctx) { e.Eval(c, host, bySHA, ro) }}
 	}
+	fcall := func(name, summary string, ro bool) *command.Command {
+		f := flags
+		if ro {
+			f |= command.ReadOnly
+		}
+		return &command.Command{Name: name, Arity: -3, Flags: f, Keys: keys, Group: "scripting", Summary: summary,
+			Since: "7.0.0", Complexity: "Depends on the function that is executed.", ACLCategories: acl,
+			Run: func(c *command.Ctx) { e.FCall(c, host, ro) }}
+	}
 	return []*command.Command{
+		fcall("fcall", "Invoke a function", false),
+		fcall("fcall_ro", "Invoke a read-only function", true),
 		cmd("eval", "Execute a Lua script server side", "2.6.0", false, false),
 		cmd("evalsha", "Execute a Lua script server side", "2.6.0", false, true),
 		cmd("eval_ro", "Execute a read-only Lua script server side", "7.0.0", true, false),
@@ -129,16 +140,41 @@ func (e *Engine) vmLocked() *vm {
 	return e.vm
 }
 
-// run runs script s and writes its reply to c.Out. The script's writes
-// stand even when it ends with an error (Redis does not roll scripts
-// back), unless it was aborted by a shutdown.
+// run runs script s and writes its reply to c.Out.
 func (e *Engine) run(c *command.Ctx, host Host, s *Script, keys, argv [][]byte, ro bool) {
 	e.vmMu.Lock()
 	defer e.vmMu.Unlock()
 	v := e.vmLocked()
+	v.globals.RawSetString("KEYS", luaArray(v.L, keys))
+	v.globals.RawSetString("ARGV", luaArray(v.L, argv))
+	fn := v.L.NewFunctionFromProto(s.proto)
+	fn.Env = v.env
+	e.execute(c, host, v, call{fn: fn, name: s.SHA}, ro)
+}
+
+// call is what execute runs: fn with params; name is the script's SHA or
+// the function's name (error replies, FUNCTION STATS).
+type call struct {
+	fn       *lua.LFunction
+	params   []lua.LValue
+	name     string
+	function bool
+}
+
+// execute runs a script or function on v and writes its reply to c.Out.
+// The script's writes stand even when it ends with an error (Redis does
+// not roll scripts back), unless it was aborted by a shutdown. The VM's
+// lock is held.
+func (e *Engine) execute(c *command.Ctx, host Host, v *vm, fc call, ro bool) {
 	L := v.L
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Run{start: time.Now(), cancel: cancel}
+	if fc.function {
+		r.function = fc.name
+		for _, a := range c.Args {
+			r.args = append(r.args, string(a))
+		}
+	}
 	v.run = &runCtx{r: r, c: c, host: host, db: c.DB, resp: 2, ro: ro}
 	e.running.Store(r)
 	defer func() {
@@ -147,19 +183,18 @@ func (e *Engine) run(c *command.Ctx, host Host, s *Script, keys, argv [][]byte, 
 		cancel()
 		L.SetTop(0)
 	}()
-	v.globals.RawSetString("KEYS", luaArray(L, keys))
-	v.globals.RawSetString("ARGV", luaArray(L, argv))
-	fn := L.NewFunctionFromProto(s.proto)
-	fn.Env = v.env
 	L.SetContext(ctx)
-	L.Push(fn)
-	err := L.PCall(0, 1, v.errh)
+	L.Push(fc.fn)
+	for _, p := range fc.params {
+		L.Push(p)
+	}
+	err := L.PCall(len(fc.params), 1, v.errh)
 	L.RemoveContext()
 	switch {
 	case r.aborted.Load():
 		c.Error(errKilled)
 	case err != nil:
-		c.ErrorKeepWrites(runError(s.SHA, err))
+		c.ErrorKeepWrites(runError(fc.name, err))
 	default:
 		ret := L.Get(-1)
 		if t, ok := ret.(*lua.LTable); ok {
@@ -181,9 +216,10 @@ func luaArray(L *lua.LState, items [][]byte) *lua.LTable {
 	return t
 }
 
-// runError formats the error reply of a script that raised an error, as
-// Redis's luaCallFunction: the message, then where it was raised.
-func runError(sha string, err error) string {
+// runError formats the error reply of a script (name: its SHA, or the
+// function's name) that raised an error, as Redis's luaCallFunction: the
+// message, then where it was raised.
+func runError(name string, err error) string {
 	obj := lua.LValue(lua.LString(err.Error()))
 	if aerr, ok := err.(*lua.ApiError); ok {
 		obj = aerr.Object
@@ -194,7 +230,7 @@ func runError(sha string, err error) string {
 		if len(msg) > 100 {
 			msg = msg[:100]
 		}
-		return fmt.Sprintf("ERR Error running script %s, %s", sha, msg)
+		return fmt.Sprintf("ERR Error running script %s, %s", name, msg)
 	}
 	msg := "ERR unknown error"
 	if m, ok := t.RawGetString("err").(lua.LString); ok {
@@ -203,7 +239,7 @@ func runError(sha string, err error) string {
 	src, okSrc := t.RawGetString("source").(lua.LString)
 	line, okLine := t.RawGetString("line").(lua.LNumber)
 	if okSrc && okLine {
-		msg = fmt.Sprintf("%s script: %s, on %s:%d.", msg, sha, src, int(line))
+		msg = fmt.Sprintf("%s script: %s, on %s:%d.", msg, name, src, int(line))
 	}
 	return msg
 }

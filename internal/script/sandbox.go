@@ -49,8 +49,12 @@ type vm struct {
 	errh     *lua.LFunction // the error handler of a script run
 	// out receives the replies of the commands a script calls.
 	out *resp.Writer
-	// run is the running script's context (nil between runs).
-	run *runCtx
+	// redis is the (real) redis table.
+	redis *lua.LTable
+	// run is the running script's context (nil between runs); load the
+	// library being loaded (functions VM, FUNCTION LOAD).
+	run  *runCtx
+	load *loadCtx
 }
 
 // newVM builds a VM for e.
@@ -86,7 +90,8 @@ func newVM(e *Engine) *vm {
 	g.RawSetString("rawset", L.NewFunction(v.rawset))
 	g.RawSetString("setmetatable", L.NewFunction(v.setmetatable))
 	g.RawSetString("tostring", L.NewFunction(luaTostring))
-	g.RawSetString("redis", v.redisTable(e))
+	v.redis = v.redisTable(e)
+	g.RawSetString("redis", v.redis)
 	g.RawSetString("bit", bitTable(L))
 	math := g.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(func(L *lua.LState) int { return mathRandom(L, &e.rng) }))

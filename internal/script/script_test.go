@@ -365,7 +365,7 @@ func TestWriteReplyDepth(t *testing.T) {
 // written is not; Busy follows the threshold.
 func TestKill(t *testing.T) {
 	s := newSession(t)
-	if msg := s.eng.Kill(); msg != ErrNotBusy {
+	if msg := s.eng.Kill(true); msg != ErrNotBusy {
 		t.Fatalf("Kill with nothing running = %q", msg)
 	}
 	for _, tc := range []struct {
@@ -385,7 +385,7 @@ func TestKill(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 		}
-		if msg := s.eng.Kill(); msg != tc.kill {
+		if msg := s.eng.Kill(true); msg != tc.kill {
 			t.Fatalf("Kill during %q = %q, want %q", tc.script, msg, tc.kill)
 		}
 		if tc.kill != "" {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/command"
-	"github.com/kiwidb/kiwi/internal/script"
 )
 
 // netHandler answers a Network command inside the network runtime.
@@ -259,7 +258,7 @@ func cmdShutdown(c *client, args [][]byte) {
 	}
 	if c.s.scriptBusy(c.s.Config()) {
 		if !nosave { // only SHUTDOWN NOSAVE stops a busy script
-			c.replyError(script.ErrBusy)
+			c.replyError(c.s.scripts.BusyError())
 			return
 		}
 		c.s.scripts.Abort()

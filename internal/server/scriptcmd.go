@@ -136,7 +136,7 @@ func scriptHelp(c *client, _ [][]byte) {
 }
 
 func scriptKill(c *client, _ [][]byte) {
-	if msg := c.s.scripts.Kill(); msg != "" {
+	if msg := c.s.scripts.Kill(true); msg != "" {
 		c.replyError(msg)
 		return
 	}
@@ -183,9 +183,9 @@ func (c *client) rejectBusy(cmd *command.Command) {
 	if cmd.Name == "exec" {
 		c.multi.reset()
 		c.s.watches.unwatchAll(c)
-		c.replyError("EXECABORT Transaction discarded because of: " + script.ErrBusy)
+		c.replyError("EXECABORT Transaction discarded because of: " + c.s.scripts.BusyError())
 		return
 	}
-	c.replyError(script.ErrBusy)
+	c.replyError(c.s.scripts.BusyError())
 	c.rejectQueued()
 }
