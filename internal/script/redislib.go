@@ -227,13 +227,13 @@ func mathRandom(L *lua.LState, r *rand48) int {
 	case 0:
 		L.Push(lua.LNumber(f))
 	case 1:
-		u := L.CheckInt(1)
+		u := checkInt(L, 1)
 		if u < 1 {
 			L.ArgError(1, "interval is empty")
 		}
 		L.Push(lua.LNumber(math.Floor(f*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := checkInt(L, 1), checkInt(L, 2)
 		if l > u {
 			L.ArgError(2, "interval is empty")
 		}
@@ -246,9 +246,26 @@ func mathRandom(L *lua.LState, r *rand48) int {
 
 // mathRandomseed is Redis's math.randomseed.
 func mathRandomseed(L *lua.LState, r *rand48) int {
-	r.seed(int64(L.CheckInt(1)))
+	r.seed(int64(checkInt(L, 1)))
 	return 0
 }
+
+// checkNumber is Lua's luaL_checknumber: a number, or a string that
+// converts to one.
+func checkNumber(L *lua.LState, i int) float64 {
+	switch v := L.Get(i).(type) {
+	case lua.LNumber:
+		return float64(v)
+	case lua.LString:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64); err == nil {
+			return f
+		}
+	}
+	return float64(L.CheckNumber(i)) // raises the bad argument error
+}
+
+// checkInt is Lua's luaL_checkint.
+func checkInt(L *lua.LState, i int) int { return int(checkNumber(L, i)) }
 
 // bitTable builds the bit library (LuaBitOp, as Redis ships it): 32-bit
 // operations on numbers.
@@ -302,7 +319,7 @@ func bitTable(L *lua.LState) *lua.LTable {
 // toBit converts argument i to a 32-bit integer as LuaBitOp does (modulo
 // 2^32, the double's integer part).
 func toBit(L *lua.LState, i int) int32 {
-	f := float64(L.CheckNumber(i))
+	f := checkNumber(L, i)
 	return int32(uint32(int64(math.Mod(math.Trunc(f), 1<<32))))
 }
 

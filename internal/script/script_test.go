@@ -177,6 +177,7 @@ func TestEvalReplies(t *testing.T) {
 		{"return bit.tohex(65535, -2147483648)", []string{"0"}, "$8\r\n0000FFFF\r\n"},
 		{"return bit.bor(1,2,4,8,16,32,64,128)", []string{"0"}, ":255\r\n"},
 		{"math.randomseed(10) return tostring(math.random())", []string{"0"}, "$16\r\n0.87885112309775\r\n"},
+		{"math.randomseed(ARGV[1]) return tostring(math.random())", []string{"0", "10"}, "$16\r\n0.87885112309775\r\n"},
 		{"local status, res = pcall(function() return foo end) return tostring(status) .. ' ' .. res", []string{"0"},
 			bulk("false user_script:1: Script attempted to access nonexistent global variable 'foo'")},
 		{"local ok, e = pcall(redis.call, 'nosuch') return e", []string{"0"}, "$44\r\nERR Unknown Redis command called from script\r\n"},
