@@ -32,7 +32,7 @@ const chunkName = "user_script"
 const errReadonly = "Attempt to modify a readonly table"
 
 // vm is one sandboxed Lua state, as Redis sets its up: the base, table,
-// string, math and coroutine libraries, bit, the redis table; no io, os,
+// string, math and coroutine libraries, bit, cjson, the redis table; no io, os,
 // loadfile, dofile, print; globals and library tables read-only; reading
 // an undefined global is an error.
 type vm struct {
@@ -93,6 +93,7 @@ func newVM(e *Engine) *vm {
 	v.redis = v.redisTable(e)
 	g.RawSetString("redis", v.redis)
 	g.RawSetString("bit", bitTable(L))
+	g.RawSetString("cjson", cjsonTable(L))
 	math := g.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(func(L *lua.LState) int { return mathRandom(L, &e.rng) }))
 	math.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int { return mathRandomseed(L, &e.rng) }))
