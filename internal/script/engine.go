@@ -77,10 +77,12 @@ type Engine struct {
 	vm   *vm
 	rng  rand48
 
-	// fnMu guards the functions: held while a library loads or a
-	// function runs.
+	// fnMu guards the functions VM: held while a library loads or a
+	// function runs. libMu (taken after fnMu when both are) guards the
+	// libraries, so FUNCTION LIST and STATS never wait for a function.
 	fnMu  sync.Mutex
 	fvm   *vm
+	libMu sync.Mutex
 	libs  map[string]*Library
 	funcs map[string]*Function
 

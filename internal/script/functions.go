@@ -79,8 +79,10 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 	}
 	e.fnMu.Lock()
 	defer e.fnMu.Unlock()
-	old := e.libs[name]
-	if old != nil && !replace {
+	e.libMu.Lock()
+	exists := e.libs[name] != nil
+	e.libMu.Unlock()
+	if exists && !replace {
 		return "", "ERR Library '" + name + "' already exists"
 	}
 	lib := &Library{Name: name, Code: code}
@@ -90,6 +92,9 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 	if len(lib.Functions) == 0 {
 		return "", "ERR No functions registered"
 	}
+	e.libMu.Lock()
+	defer e.libMu.Unlock()
+	old := e.libs[name]
 	for _, f := range lib.Functions {
 		if other := e.funcs[f.Name]; other != nil && other.lib != old {
 			return "", "ERR Function " + f.Name + " already exists"
@@ -148,7 +153,7 @@ func luaErrorMessage(err error) string {
 	return "ERR " + luaToString(obj)
 }
 
-// unlinkLocked removes a library and its functions. e.fnMu is held.
+// unlinkLocked removes a library and its functions. e.libMu is held.
 func (e *Engine) unlinkLocked(lib *Library) {
 	delete(e.libs, lib.Name)
 	for _, f := range lib.Functions {
@@ -319,8 +324,8 @@ func namedRegisterArgs(L *lua.LState) (*Function, string) {
 
 // DeleteLibrary runs FUNCTION DELETE: "" or the error reply.
 func (e *Engine) DeleteLibrary(name string) string {
-	e.fnMu.Lock()
-	defer e.fnMu.Unlock()
+	e.libMu.Lock()
+	defer e.libMu.Unlock()
 	lib := e.libs[name]
 	if lib == nil {
 		return errLibNotFound
@@ -333,8 +338,10 @@ func (e *Engine) DeleteLibrary(name string) string {
 func (e *Engine) FlushFunctions() {
 	e.fnMu.Lock()
 	defer e.fnMu.Unlock()
+	e.libMu.Lock()
 	e.libs = make(map[string]*Library)
 	e.funcs = make(map[string]*Function)
+	e.libMu.Unlock()
 	if e.fvm != nil {
 		e.fvm.L.Close()
 		e.fvm = nil
@@ -344,8 +351,8 @@ func (e *Engine) FlushFunctions() {
 // Libraries returns the loaded libraries sorted by name (FUNCTION LIST).
 // Their contents must not be modified.
 func (e *Engine) Libraries() []*Library {
-	e.fnMu.Lock()
-	defer e.fnMu.Unlock()
+	e.libMu.Lock()
+	defer e.libMu.Unlock()
 	out := make([]*Library, 0, len(e.libs))
 	for _, l := range e.libs {
 		out = append(out, l)
@@ -356,8 +363,8 @@ func (e *Engine) Libraries() []*Library {
 
 // FunctionCount returns the number of libraries and of functions.
 func (e *Engine) FunctionCount() (libs, funcs int) {
-	e.fnMu.Lock()
-	defer e.fnMu.Unlock()
+	e.libMu.Lock()
+	defer e.libMu.Unlock()
 	return len(e.libs), len(e.funcs)
 }
 
@@ -377,7 +384,9 @@ func (f Flags) FlagNames() []string {
 func (e *Engine) FCall(c *command.Ctx, host Host, ro bool) {
 	e.fnMu.Lock()
 	defer e.fnMu.Unlock()
+	e.libMu.Lock()
 	f := e.funcs[string(c.Args[1])]
+	e.libMu.Unlock()
 	if f == nil {
 		c.Error(errFuncNotFound)
 		return

@@ -413,3 +413,73 @@ func TestKill(t *testing.T) {
 		t.Fatal("a script still runs")
 	}
 }
+
+func TestFunctions(t *testing.T) {
+	s := newSession(t)
+	lib := "#!lua name=mylib\nredis.register_function('echo1', function(keys, args) return {keys[1], args[1]} end)\n" +
+		"redis.register_function{function_name='ro', callback=function() return redis.call('set','k','v') end, flags={'no-writes'}}\n" +
+		"redis.register_function('spin', function() while true do end end)"
+	if name, msg := s.eng.LoadLibrary(lib, false); name != "mylib" || msg != "" {
+		t.Fatalf("LoadLibrary = %q %q", name, msg)
+	}
+	if _, msg := s.eng.LoadLibrary(lib, false); msg != "ERR Library 'mylib' already exists" {
+		t.Fatalf("LoadLibrary again = %q", msg)
+	}
+	for _, tc := range []struct{ code, msg string }{
+		{"return 1", "ERR Missing library metadata"},
+		{"#!lua\nreturn 1", "ERR Library name was not given"},
+		{"#!lua name=x\nreturn 1", "ERR No functions registered"},
+		{"#!lua name=x\nredis.register_function('a', 1)", "ERR Error registering functions: ERR second argument to redis.register_function must be a function"},
+		{"#!lua name=x\nredis.register_function('echo1', function() end)", "ERR Function echo1 already exists"},
+	} {
+		if _, msg := s.eng.LoadLibrary(tc.code, false); msg != tc.msg {
+			t.Errorf("LoadLibrary(%q) = %q, want %q", tc.code, msg, tc.msg)
+		}
+	}
+	for args, want := range map[string]string{
+		"FCALL echo1 1 k a":   "*2\r\n$1\r\nk\r\n$1\r\na\r\n",
+		"FCALL nosuch 0":      "-ERR Function not found\r\n",
+		"FCALL echo1 x":       "-ERR Bad number of keys provided\r\n",
+		"FCALL_RO echo1 0":    "-" + errROFlags + "\r\n",
+		"FCALL ro 0":          "-ERR Write commands are not allowed from read-only scripts. script: ro, on @user_function:3.\r\n",
+		"FCALL echo1 2 k":     "-ERR Number of keys can't be greater than number of args\r\n",
+		"FCALL_RO ro 0 x y z": "-ERR Write commands are not allowed from read-only scripts. script: ro, on @user_function:3.\r\n",
+	} {
+		if got := s.do(strings.Fields(args)...); got != want {
+			t.Errorf("%s = %q, want %q", args, got, want)
+		}
+	}
+	done := make(chan string, 1)
+	go func() { done <- s.do("FCALL", "spin", "0") }()
+	for !s.eng.Busy(time.Millisecond) {
+		time.Sleep(time.Millisecond)
+	}
+	if name, args, _, ok := s.eng.RunningFunction(); !ok || name != "spin" || strings.Join(args, " ") != "FCALL spin 0" {
+		t.Fatalf("RunningFunction = %q %q %v", name, args, ok)
+	}
+	if libs, funcs := s.eng.FunctionCount(); libs != 1 || funcs != 3 {
+		t.Fatalf("FunctionCount = %d %d while a function runs", libs, funcs)
+	}
+	if msg := s.eng.Kill(true); msg != ErrBusyFunction {
+		t.Fatalf("SCRIPT KILL of a function = %q", msg)
+	}
+	if s.eng.BusyError() != ErrBusyFunction {
+		t.Fatal("BUSY reply must name FUNCTION KILL")
+	}
+	if msg := s.eng.Kill(false); msg != "" {
+		t.Fatalf("FUNCTION KILL = %q", msg)
+	}
+	if got := <-done; !strings.HasPrefix(got, "-"+errKilled+" script: spin, on @user_function:") {
+		t.Fatalf("killed function replied %q", got)
+	}
+	if msg := s.eng.DeleteLibrary("mylib"); msg != "" {
+		t.Fatal(msg)
+	}
+	if msg := s.eng.DeleteLibrary("mylib"); msg != errLibNotFound {
+		t.Fatalf("DeleteLibrary twice = %q", msg)
+	}
+	s.eng.FlushFunctions()
+	if libs, funcs := s.eng.FunctionCount(); libs != 0 || funcs != 0 {
+		t.Fatal("FlushFunctions left functions")
+	}
+}
