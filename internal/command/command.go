@@ -57,6 +57,17 @@ const (
 	// NoAsyncLoading commands are refused while a dataset loads
 	// asynchronously (Redis's flag; reported by COMMAND INFO only).
 	NoAsyncLoading
+	// SkipMonitor commands are not shown to MONITOR (Redis's flag;
+	// reported by COMMAND INFO only).
+	SkipMonitor
+	// NoMandatoryKeys commands may be called without keys although they
+	// take some (Redis's flag; reported by COMMAND INFO only).
+	NoMandatoryKeys
+	// Atomic commands run on the applier like Write commands although
+	// they are not flagged write: scripts (EVAL, EVAL_RO...), which must
+	// run as one step against the keyspace. Kiwi's own flag, not reported
+	// by COMMAND INFO.
+	Atomic
 )
 
 var flagNames = []struct {
@@ -64,8 +75,9 @@ var flagNames = []struct {
 	name string
 }{
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"}, {PubSub, "pubsub"},
-	{NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"}, {Stale, "stale"},
-	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoAsyncLoading, "no_async_loading"}, {NoMulti, "no_multi"},
+	{NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"}, {Stale, "stale"}, {SkipMonitor, "skip_monitor"},
+	{SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"}, {NoMandatoryKeys, "no_mandatory_keys"},
+	{NoAsyncLoading, "no_async_loading"}, {NoMulti, "no_multi"},
 	{MovableKeys, "movablekeys"}, {AllowBusy, "allow_busy"},
 }
 
@@ -141,12 +153,12 @@ func (c *Command) KeyArgs(args [][]byte) [][]byte {
 	return keys
 }
 
-// numKeysAt returns the Keys function of a command whose argument pos is a
+// NumKeysAt returns the Keys function of a command whose argument pos is a
 // key count followed by that many keys (SINTERCARD numkeys key..., LMPOP,
 // ZUNION...), with extra more fixed keys first (the destination of
 // ZUNIONSTORE: pos 2, extra 1). A bad count gives no keys: the command
 // rejects it anyway.
-func numKeysAt(pos, extra int) func(args [][]byte) [][]byte {
+func NumKeysAt(pos, extra int) func(args [][]byte) [][]byte {
 	return func(args [][]byte) [][]byte {
 		if pos >= len(args) {
 			return nil
@@ -168,6 +180,10 @@ func numKeysAt(pos, extra int) func(args [][]byte) [][]byte {
 
 // IsWrite reports whether the command may modify the keyspace.
 func (c *Command) IsWrite() bool { return c.Flags&Write != 0 }
+
+// OnApplier reports whether the command must run on the applier: Write
+// and Atomic commands.
+func (c *Command) OnApplier() bool { return c.Flags&(Write|Atomic) != 0 }
 
 // Table is the set of commands a server knows, looked up by name
 // case-insensitively. A Table is built once at start and then only read,

@@ -66,9 +66,16 @@ type Ctx struct {
 	modifiedSet bool
 
 	failed bool
+	// kept is set by ErrorKeepWrites: an error reply, writes kept.
+	kept bool
+	// touched: a command run through Call reported keys (blocked
+	// clients are served after this command).
+	touched bool
 	// fault is the storage error given to Fail (logged by Batch once the
 	// command's failure stands).
 	fault error
+	// logger is the batch's Logger (for the commands run through Call).
+	logger *slog.Logger
 }
 
 // Watches is where write commands report the keys they modified: the
@@ -101,6 +108,31 @@ type Watches interface {
 func (c *Ctx) Error(msg string) {
 	c.failed = true
 	c.Out.WriteError(msg)
+}
+
+// ErrorKeepWrites writes an error reply but, unlike Error, keeps what the
+// command wrote: a script that fails after some writes (Redis does not roll
+// scripts back).
+func (c *Ctx) ErrorKeepWrites(msg string) {
+	c.kept = true
+	c.Out.WriteError(msg)
+}
+
+// Call runs another command as part of this one, as a script's redis.call
+// does: in its own child of c.Tx (like every command of a batch: a failing
+// command leaves none of its writes), in database db, at c's request time,
+// with its reply written to out. Blocking commands answer at once
+// (NoBlock), and the clients blocked on the keys it writes are served only
+// after this command has finished. cmd must be a storage command (Run set).
+// It returns the call, Failed set when the reply is an error.
+func (c *Ctx) Call(cmd *Command, args [][]byte, db int, out *resp.Writer) Call {
+	b := Batch{Calls: []Call{{Cmd: cmd, Args: args}}, DB: db, Now: c.Now, MaxBulk: c.MaxBulk, Out: out,
+		Logger: c.logger, Watches: c.Watches, NoBlock: true, nested: true}
+	b.Run(c.Tx)
+	if b.touched {
+		c.touched = true
+	}
+	return b.Calls[0]
 }
 
 // Fail reports an unexpected (storage) error as an error reply and marks the
@@ -226,6 +258,9 @@ type Batch struct {
 	Watches Watches
 	// NoBlock makes Blocking commands answer at once (MULTI/EXEC).
 	NoBlock bool
+	// nested: the batch runs for Ctx.Call, inside another command, which
+	// serves the blocked clients once it has finished.
+	nested bool
 	// Network runs the calls of Network commands (Cmd.Run nil), which a
 	// batch holds only for MULTI/EXEC: it writes the reply, sets
 	// call.Failed on an error reply, and may change DB (SELECT).
@@ -250,7 +285,7 @@ func (b *Batch) Reset() {
 // applier whole).
 func (b *Batch) HasWrite() bool {
 	for i := range b.Calls {
-		if b.Calls[i].Cmd.IsWrite() {
+		if b.Calls[i].Cmd.OnApplier() {
 			return true
 		}
 	}
@@ -268,7 +303,7 @@ func (b *Batch) Run(tx *keyspace.Tx) {
 			b.Watches.Serve(tx)
 		}
 	}
-	if b.touched { // after a whole EXEC
+	if b.touched && !b.nested { // after a whole EXEC
 		b.touched = false
 		b.Watches.Serve(tx)
 	}
@@ -306,7 +341,8 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 	}
 	// The Ctx lives in the Batch so that handing it to the handler does
 	// not allocate.
-	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk, Watches: b.Watches, NoBlock: b.NoBlock}
+	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk,
+		Watches: b.Watches, NoBlock: b.NoBlock, logger: b.Logger}
 	c := &b.ctx
 	defer func() {
 		if r := recover(); r != nil {
@@ -346,6 +382,13 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 			b.logFault(call, "run", c.fault)
 		}
 	default:
+		if c.kept {
+			b.Errors++
+			call.Failed = true
+		}
+		if c.touched {
+			b.touched = true
+		}
 		if w := b.Watches; w != nil && call.Cmd.IsWrite() && child.Pending() > 0 && w.Active() {
 			keys := c.modified
 			if !c.modifiedSet {

@@ -93,7 +93,7 @@ func listCommands() []*Command {
 		{Name: "rpoplpush", Arity: 3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 2, KeyStep: 1, Group: "list",
 			Summary: "Remove the last element in a list, prepend it to another list and return it", Since: "1.2.0", Complexity: "O(1)",
 			ACLCategories: aclWriteListS, Run: cmdLMove},
-		{Name: "lmpop", Arity: -4, Flags: Write | MovableKeys, Keys: numKeysAt(1, 0), Group: "list",
+		{Name: "lmpop", Arity: -4, Flags: Write | MovableKeys, Keys: NumKeysAt(1, 0), Group: "list",
 			Summary: "Pop elements from a list", Since: "7.0.0",
 			Complexity:    "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
 			ACLCategories: aclWriteListS, Run: cmdLMPop},

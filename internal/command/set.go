@@ -56,7 +56,7 @@ func setCommands() []*Command {
 			Summary: "Intersect multiple sets", Since: "1.0.0",
 			Complexity:    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
 			ACLCategories: aclReadSetS, Tips: orderTip, Run: cmdSCombine},
-		{Name: "sintercard", Arity: -3, Flags: ReadOnly | MovableKeys, Keys: numKeysAt(1, 0), Group: "set",
+		{Name: "sintercard", Arity: -3, Flags: ReadOnly | MovableKeys, Keys: NumKeysAt(1, 0), Group: "set",
 			Summary: "Intersect multiple sets and return the cardinality of the result", Since: "7.0.0",
 			Complexity:    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
 			ACLCategories: aclReadSetS, Run: cmdSInterCard},

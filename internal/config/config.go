@@ -103,7 +103,8 @@ type CompatConfig struct {
 	StreamNodeMaxEntries int
 	// StreamNodeMaxBytes is Redis's stream-node-max-bytes.
 	StreamNodeMaxBytes int64
-	// LuaTimeLimit is Redis's lua-time-limit.
+	// LuaTimeLimit is Redis's lua-time-limit (busy-reply-threshold), in
+	// milliseconds: see package script.
 	LuaTimeLimit int
 	// HZ is Redis's hz.
 	HZ int

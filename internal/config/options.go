@@ -192,12 +192,12 @@ var options = []*option{
 	},
 	{
 		name: "lua-time-limit", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, compat: true,
-		help: "Redis script time limit (ms); Kiwi runs no scripts. Compatibility only: no effect.",
+		help: "Milliseconds a Lua script may run before other clients get BUSY and SCRIPT KILL may stop it (Redis's busy-reply-threshold); 0: never busy.",
 		ref:  func(c *Config) any { return &c.Compat.LuaTimeLimit },
 	},
 	{
 		name: "busy-reply-threshold", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, compat: true, alias: "lua-time-limit",
-		help: "Alias of lua-time-limit. Compatibility only: no effect.",
+		help: "Alias of lua-time-limit.",
 		ref:  func(c *Config) any { return &c.Compat.LuaTimeLimit },
 	},
 	{

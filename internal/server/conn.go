@@ -245,6 +245,10 @@ func (c *client) process(cmds [][][]byte, cfg *config.Config) {
 			c.replyError(pubsubDeniedError(cmd, args))
 			c.rejectQueued()
 			st.reject()
+		case c.s.scriptBusy(cfg) && !busyAllowed(cmd, args):
+			c.runStorage(cfg)
+			c.rejectBusy(cmd)
+			st.reject()
 		case c.multi.active && !multiPassThrough[cmd.Name]:
 			c.runStorage(cfg)
 			c.queue(cmd, args, st)

@@ -222,6 +222,12 @@ func (r *infoRun) memory(sb *strings.Builder) {
 		field(sb, "used_memory_rss", rss)
 		field(sb, "used_memory_rss_human", bytesToHuman(rss))
 	}
+	ss := r.s.scripts.Stats()
+	field(sb, "used_memory_lua", ss.VMMemory)
+	field(sb, "used_memory_vm_eval", ss.VMMemory)
+	field(sb, "used_memory_lua_human", bytesToHuman(uint64(ss.VMMemory)))
+	field(sb, "used_memory_scripts_eval", ss.Bytes)
+	field(sb, "number_of_cached_scripts", ss.Scripts)
 	field(sb, "maxmemory", 0)
 	field(sb, "maxmemory_human", "0B")
 	field(sb, "maxmemory_policy", "noeviction")

@@ -70,6 +70,7 @@ func (s *Server) networkCommands() []netCommand {
 		s.slowlogCommand(),
 		s.latencyCommand(),
 		s.functionCommand(),
+		s.scriptCommand(),
 	}, slices.Concat(s.saveCommands(), s.transactionCommands(), s.pubsubCommands())...)
 }
 
@@ -241,9 +242,12 @@ func cmdHello(c *client, args [][]byte) {
 }
 
 func cmdShutdown(c *client, args [][]byte) {
+	nosave := false
 	for _, a := range args[1:] {
 		switch strings.ToLower(string(a)) {
-		case "nosave", "save", "now", "force":
+		case "nosave":
+			nosave = true
+		case "save", "now", "force":
 		case "abort":
 			c.replyError("ERR No shutdown in progress.")
 			return
@@ -251,6 +255,13 @@ func cmdShutdown(c *client, args [][]byte) {
 			c.replyError(command.ErrSyntax)
 			return
 		}
+	}
+	if c.s.scriptBusy(c.s.Config()) {
+		if !nosave { // only SHUTDOWN NOSAVE stops a busy script
+			c.replyError(c.s.scripts.BusyError())
+			return
+		}
+		c.s.scripts.Abort()
 	}
 	c.s.log.Warn("SHUTDOWN requested by client", "client", c.id, "addr", c.raddr)
 	// Like Redis, a successful SHUTDOWN closes the connection without a reply.

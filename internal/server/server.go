@@ -17,6 +17,7 @@ import (
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/latency"
 	"github.com/kiwidb/kiwi/internal/logging"
+	"github.com/kiwidb/kiwi/internal/script"
 	"github.com/kiwidb/kiwi/internal/slots"
 	"github.com/kiwidb/kiwi/internal/slowlog"
 	"github.com/kiwidb/kiwi/internal/storage"
@@ -71,6 +72,7 @@ type Server struct {
 	netCmds  map[string]netHandler
 	watches  *watchRegistry
 	blocked  *blockRegistry
+	scripts  *script.Engine
 	events   *keyEvents // watches and blocked, as write commands see them (a pointer: no allocation per request)
 	ps       *pubsubServer
 	inorder  *inputOrder
@@ -178,7 +180,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.cfg.Store(cfg.Clone())
 	s.applyObservability(cfg)
 	s.startNotifications(cfg)
+	s.scripts = script.NewEngine(storeLogger.With("component", "script"))
 	command.Register(s.table)
+	s.table.Add(s.scripts.Commands(newScriptHost(s))...)
 	s.registerNetworkCommands()
 	s.initCommandStats(deps.CommandObserver)
 	return s, nil
@@ -281,6 +285,7 @@ func (s *Server) accept(nc net.Conn) {
 // goroutines (each finishes its in-flight storage request first, so no
 // accepted request is abandoned), or until ctx is done.
 func (s *Server) Close(ctx context.Context) error {
+	s.scripts.Abort() // a script in an endless loop would hold the applier forever
 	s.mu.Lock()
 	s.closing = true
 	ln := s.ln
