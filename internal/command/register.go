@@ -23,6 +23,7 @@ func Register(t *Table) {
 	t.Add(setCommands()...)
 	t.Add(zsetCommands()...)
 	t.Add(blockingZSetCommands()...)
+	t.Add(sortCommands()...)
 }
 
 // ACL category lists shared by many commands.

@@ -491,7 +491,8 @@ func TestCommandTable(t *testing.T) {
 		zadd zincrby zrem zcard zcount zlexcount zscore zmscore zrank zrevrank zrange zrangestore
 		zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zrevrange zremrangebyrank zremrangebyscore
 		zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zunionstore zinter zinterstore zintercard
-		zdiff zdiffstore zscan`)
+		zdiff zdiffstore zscan
+		sort sort_ro`)
 	if table.Len() != len(want) {
 		t.Errorf("%d commands registered, want %d", table.Len(), len(want))
 	}

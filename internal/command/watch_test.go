@@ -57,6 +57,12 @@ func TestWatchTouches(t *testing.T) {
 		{"SADD x m", "0:x"},
 		{"SINTERSTORE dst x", "0:dst 0:x"}, // sources too: an over-approximation
 		{"INCR a", "0:a"},
+		{"SORT x", ""},                        // a write command that wrote nothing
+		{"SORT x ALPHA STORE a", "0:x 0:a"},   // the source too, as SINTERSTORE
+		{"SORT nokey STORE gone", ""},         // empty result, no destination: as Redis
+		{"SORT nokey STORE a", "0:nokey 0:a"}, // empty result deletes a
+		{"SET a 1", "0:a"},
+
 		{"HSET h f v", "0:h"},
 		{"FLUSHDB", "0:a"}, // "gone" does not exist
 	}
@@ -87,15 +93,21 @@ func TestKeyArgs(t *testing.T) {
 	table := NewTable()
 	Register(table)
 	cases := map[string]string{
-		"GET k":             "k",
-		"MSET a 1 b 2":      "a b",
-		"DEL a b c":         "a b c",
-		"SMOVE s d m":       "s d",
-		"SINTERSTORE d a b": "d a b",
-		"SINTERCARD 2 a b":  "a b",
-		"SINTERCARD 3 a b":  "",
-		"SINTERCARD x a b":  "",
-		"LMPOP 2 a b LEFT":  "a b",
+		"GET k":                            "k",
+		"MSET a 1 b 2":                     "a b",
+		"DEL a b c":                        "a b c",
+		"SMOVE s d m":                      "s d",
+		"SINTERSTORE d a b":                "d a b",
+		"SINTERCARD 2 a b":                 "a b",
+		"SINTERCARD 3 a b":                 "",
+		"SINTERCARD x a b":                 "",
+		"LMPOP 2 a b LEFT":                 "a b",
+		"SORT k":                           "k",
+		"SORT k STORE d":                   "k d",
+		"SORT k store x STORE bad store d": "k d",
+		"SORT k BY store GET store LIMIT store 1": "k",
+		"SORT k STORE":      "k",
+		"SORT_RO k STORE d": "k",
 	}
 	for line, want := range cases {
 		args := strings.Fields(line)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -182,8 +183,9 @@ func hasPrefixFold(b []byte, w string) bool {
 // strtod parses the longest prefix of s that C's strtod accepts: white
 // space, an optional sign, then a decimal or hexadecimal number, "inf",
 // "infinity", or "nan" with an optional "(chars)". n is the number of
-// bytes used, 0 when nothing converts; erange reports ERANGE for a result
-// that overflows to ±inf or underflows to zero.
+// bytes used, 0 when nothing converts; erange reports ERANGE as glibc sets
+// it: for a result that overflows to ±inf, and for one that underflows (to
+// zero, or to a subnormal number that is not the exact value).
 func strtod(s []byte) (f float64, n int, erange bool) {
 	i := 0
 	for i < len(s) && isSpace(s[i]) {
@@ -265,8 +267,23 @@ func strtod(s []byte) (f float64, n int, erange bool) {
 	case err != nil:
 		return 0, 0, false // not reached: text is well formed
 	}
-	return f, j, f == 0 && nonzero
+	return f, j, (f == 0 && nonzero) || inexactSubnormal(f, text)
 }
+
+// inexactSubnormal reports whether f, the value strtod computed for the
+// number text, is subnormal and differs from it (glibc's underflow).
+func inexactSubnormal(f float64, text []byte) bool {
+	if f == 0 || math.Abs(f) >= minNormal {
+		return false
+	}
+	// A subnormal f bounds the exponent by the number of digits of text
+	// (plus about 324), so the exact value stays proportionate to text.
+	exact, ok := new(big.Rat).SetString(string(text))
+	return !ok || exact.Cmp(new(big.Rat).SetFloat64(f)) != 0
+}
+
+// minNormal is the smallest positive normal float64 (C's DBL_MIN).
+const minNormal = 0x1p-1022
 
 func sign(neg bool) int {
 	if neg {

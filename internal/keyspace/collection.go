@@ -77,8 +77,8 @@ func (t *Tx) saveCollection(db int, key []byte, old *Meta, found bool, m *Meta) 
 
 // storeCollection replaces the value at dst, whatever its type and TTL,
 // with a new collection of typ holding n elements that fill writes under
-// the new version (the STORE commands), or deletes dst when n is 0. It
-// returns n.
+// the new version (the STORE commands), or deletes dst when n is 0. A new
+// list starts at listStartHead. It returns n.
 func (t *Tx) storeCollection(db int, dst []byte, now int64, typ Type, n int, fill func(version uint64)) (int64, error) {
 	old, found, err := t.lookupForWrite(db, dst, now)
 	if err != nil {
@@ -91,6 +91,9 @@ func (t *Tx) storeCollection(db int, dst []byte, now int64, typ Type, n int, fil
 		return 0, nil
 	}
 	m := Meta{Type: typ, Version: t.nextVersion(), Len: int64(n)}
+	if typ == TypeList {
+		m.ListHead = listStartHead
+	}
 	fill(m.Version)
 	t.replaceMeta(db, dst, &old, found, &m)
 	return m.Len, nil

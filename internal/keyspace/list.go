@@ -320,6 +320,18 @@ func (t *Tx) ListRange(db int, key []byte, start, stop, now int64) (*Elems, erro
 	return out, err
 }
 
+// ListStore replaces the value at dst, whatever its type and TTL, with a
+// new list of elems in order (SORT ... STORE), or deletes dst when elems
+// is empty. It returns the new list's length.
+func (t *Tx) ListStore(db int, dst []byte, elems *Elems, now int64) (int64, error) {
+	return t.storeCollection(db, dst, now, TypeList, elems.Len(), func(version uint64) {
+		m := Meta{Type: TypeList, Version: version, ListHead: listStartHead}
+		for i := range elems.Len() {
+			t.listPut(&m, int64(i), elems.At(i))
+		}
+	})
+}
+
 // listPopOne removes and returns the head (left) or tail element of the
 // non-empty list m, updating m.
 func (t *Tx) listPopOne(m *Meta, left bool) ([]byte, error) {

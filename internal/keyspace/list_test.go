@@ -651,3 +651,43 @@ func TestListWritesRemoveExpired(t *testing.T) {
 	checkInvariants(t, ks)
 	checkLists(t, ks)
 }
+
+// TestListStore: ListStore replaces any value (and its TTL) with a list in
+// the given order that pushes and pops then treat like any other, and an
+// empty store deletes the destination.
+func TestListStore(t *testing.T) {
+	ks := newTestKS(t)
+	k := []byte("dst")
+	var e Elems
+	for _, s := range []string{"b", "a", "", "c"} {
+		e.Add([]byte(s))
+	}
+	commit(t, ks, func(tx *Tx) {
+		must[SetResult](t)(tx.SetString(0, k, []byte("v"), t0, SetOptions{ExpireAt: t0 + 1000}))
+		if n := must[int64](t)(tx.ListStore(0, k, &e, t0)); n != 4 {
+			t.Fatalf("ListStore = %d, want 4", n)
+		}
+		must[int64](t)(tx.ListPush(0, k, [][]byte{[]byte("head")}, true, true, t0))
+	})
+	read(t, ks, func(tx *Tx) {
+		got := elemsStrings(must[*Elems](t)(tx.ListRange(0, k, 0, -1, t0)))
+		if want := []string{"head", "b", "a", "", "c"}; !slices.Equal(got, want) {
+			t.Fatalf("LRANGE = %q, want %q", got, want)
+		}
+		if at, _ := mustPair[int64, bool](t)(tx.Expiry(0, k, t0)); at != 0 {
+			t.Fatal("ListStore kept the old TTL")
+		}
+	})
+	checkLists(t, ks)
+	commit(t, ks, func(tx *Tx) {
+		if n := must[int64](t)(tx.ListStore(0, k, &Elems{}, t0)); n != 0 {
+			t.Fatalf("empty ListStore = %d", n)
+		}
+	})
+	read(t, ks, func(tx *Tx) {
+		if ok := must[bool](t)(tx.Exists(0, k, t0)); ok {
+			t.Fatal("empty ListStore left the key")
+		}
+	})
+	checkInvariants(t, ks)
+}

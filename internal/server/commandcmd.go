@@ -214,6 +214,9 @@ func writeCommandDoc(w *resp.Writer, cmd *command.Command) {
 	}
 }
 
+// commandGetKeys is COMMAND GETKEYS, as Redis's getKeysSubcommandImpl:
+// the key arguments the command's key positions or, for movablekeys
+// commands, its Keys function find.
 func commandGetKeys(c *client, args [][]byte) {
 	cmdArgs := args[2:]
 	cmd := c.s.table.Lookup(cmdArgs[0])
@@ -221,20 +224,17 @@ func commandGetKeys(c *client, args [][]byte) {
 	case cmd == nil:
 		c.replyError("ERR Invalid command specified")
 		return
+	case cmd.FirstKey == 0 && cmd.Keys == nil:
+		c.replyError("ERR The command has no key arguments")
+		return
 	case !cmd.CheckArity(len(cmdArgs)):
 		c.replyError("ERR Invalid number of arguments specified for command")
 		return
-	case cmd.FirstKey == 0:
-		c.replyError("ERR The command has no key arguments")
+	}
+	keys := cmd.KeyArgs(cmdArgs)
+	if len(keys) == 0 {
+		c.replyError("ERR Invalid arguments specified for command")
 		return
-	}
-	last := cmd.LastKey
-	if last < 0 {
-		last += len(cmdArgs)
-	}
-	var keys [][]byte
-	for i := cmd.FirstKey; i <= last && i < len(cmdArgs); i += max(cmd.KeyStep, 1) {
-		keys = append(keys, cmdArgs[i])
 	}
 	c.out.WriteArrayLen(len(keys))
 	for _, k := range keys {

@@ -186,7 +186,7 @@ func runCollGroups(t *testing.T, c *redis.Client, groups []stepGroup) {
 // collectionGroups are every step table of the four families.
 func collectionGroups() []stepGroup {
 	var all []stepGroup
-	for _, gs := range [][]stepGroup{hashGroups, listGroups, setGroups, zsetGroups, collectionCommonGroups} {
+	for _, gs := range [][]stepGroup{hashGroups, listGroups, setGroups, zsetGroups, sortGroups, collectionCommonGroups} {
 		all = append(all, gs...)
 	}
 	return all
