@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // SORT and SORT_RO, as Redis 7.0's sort.c: the elements of a list, set or
@@ -443,6 +444,10 @@ func storeSorted(c *Ctx, o *sortOptions, items []sortItem) {
 			out.Add(v)
 		}
 	}
+	existed := c.existsForEvent(o.store)
 	n, err := c.Tx.ListStore(c.DB, o.store, &out, c.Now)
+	if err == nil {
+		c.notifyStored(notify.List, "sortstore", o.store, n, existed)
+	}
 	replyCount(c, n, err)
 }

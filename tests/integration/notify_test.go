@@ -71,9 +71,13 @@ var notifySteps = []notifyStep{
 	{[]any{"zrangestore", "n:z2", "n:z", "5", "9"}, []string{"del n:z2"}},
 	{[]any{"zpopmin", "n:z"}, []string{"zpopmin n:z"}},
 	{[]any{"zpopmax", "n:z", "5"}, []string{"zpopmax n:z", "del n:z"}},
+	{[]any{"rpush", "n:sl", "3", "1", "2"}, []string{"new n:sl", "rpush n:sl"}},
+	{[]any{"sort", "n:sl", "store", "n:sorted"}, []string{"new n:sorted", "sortstore n:sorted"}},
+	{[]any{"sort", "n:nokey", "store", "n:sorted"}, []string{"del n:sorted"}},
+	{[]any{"swapdb", "0", "0"}, nil},
 	{[]any{"set", "n:m", "v"}, []string{"new n:m", "set n:m"}},
 	{[]any{"copy", "n:m", "n:m2"}, []string{"new n:m2", "copy_to n:m2"}},
-	{[]any{"del", "n:m", "n:m2", "n:i", "n:s"}, []string{"del n:m", "del n:m2", "del n:i", "del n:s"}},
+	{[]any{"del", "n:m", "n:m2", "n:i", "n:s", "n:sl"}, []string{"del n:m", "del n:m2", "del n:i", "del n:s", "del n:sl"}},
 }
 
 // TestKeyspaceNotifications checks the events of notifySteps with
@@ -89,12 +93,12 @@ func TestKeyspaceNotifications(t *testing.T) {
 		if got := c.ConfigGet(ctx, "notify-keyspace-events").Val()["notify-keyspace-events"]; got != "AKE" {
 			t.Fatalf("CONFIG GET notify-keyspace-events = %q, want AKE", got)
 		}
-		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEAn").Err(); err != nil {
-			t.Fatal(err)
-		}
 		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEz?").Err(); err == nil ||
 			!strings.Contains(err.Error(), "Invalid event class character") {
 			t.Fatalf("bad class accepted: %v", err)
+		}
+		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEAn").Err(); err != nil {
+			t.Fatal(err)
 		}
 		db := c.Options().DB
 		ps := c.PSubscribe(ctx, fmt.Sprintf("__keyspace@%d__:n:*", db), fmt.Sprintf("__keyevent@%d__:*", db))
