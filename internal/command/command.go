@@ -166,8 +166,20 @@ func numKeysAt(pos, extra int) func(args [][]byte) [][]byte {
 	}
 }
 
-// IsWrite reports whether the command may modify the keyspace.
-func (c *Command) IsWrite() bool { return c.Flags&Write != 0 }
+// IsWrite reports whether the command may modify the keyspace: it has the
+// Write flag, or it is a container with a subcommand that has it (XGROUP,
+// whose own COMMAND INFO flags are empty as in Redis).
+func (c *Command) IsWrite() bool {
+	if c.Flags&Write != 0 {
+		return true
+	}
+	for _, s := range c.Subcommands {
+		if s.Flags&Write != 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Table is the set of commands a server knows, looked up by name
 // case-insensitively. A Table is built once at start and then only read,

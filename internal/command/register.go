@@ -23,6 +23,8 @@ func Register(t *Table) {
 	t.Add(setCommands()...)
 	t.Add(zsetCommands()...)
 	t.Add(blockingZSetCommands()...)
+	t.Add(streamCommands()...)
+	t.Add(streamGroupCommands()...)
 }
 
 // ACL category lists shared by many commands.
