@@ -96,6 +96,16 @@ var options = []*option{
 		help: "Record latency spikes (LATENCY LATEST/HISTORY) of at least this many milliseconds; 0 = off.",
 		ref:  func(c *Config) any { return &c.LatencyMonitorThreshold },
 	},
+	{
+		name: "stream-node-max-entries", kind: kindInt, def: "100", bounds: atLeast(0), live: true,
+		help: "Entries per node of Redis's stream encoding, which Kiwi reproduces: approximate trimming (~) removes whole nodes; 0 = no limit.",
+		ref:  func(c *Config) any { return &c.StreamNodeMaxEntries },
+	},
+	{
+		name: "stream-node-max-bytes", kind: kindSize, def: "4096", bounds: atLeast(0), live: true,
+		help: "Bytes per node of Redis's stream encoding (its listpack size), as stream-node-max-entries; 0 = no limit.",
+		ref:  func(c *Config) any { return &c.StreamNodeMaxBytes },
+	},
 
 	// Redis compatibility options: Redis tools query them (redis-benchmark
 	// runs CONFIG GET save and CONFIG GET appendonly). They are accepted,
@@ -171,16 +181,6 @@ var options = []*option{
 		name: "list-compress-depth", kind: kindInt, def: "0", bounds: atLeast(0), live: true, compat: true,
 		help: "Redis list compression depth. Compatibility only: no effect.",
 		ref:  func(c *Config) any { return &c.Compat.ListCompressDepth },
-	},
-	{
-		name: "stream-node-max-entries", kind: kindInt, def: "100", bounds: atLeast(0), live: true, compat: true,
-		help: "Redis stream node size. Compatibility only: no effect.",
-		ref:  func(c *Config) any { return &c.Compat.StreamNodeMaxEntries },
-	},
-	{
-		name: "stream-node-max-bytes", kind: kindSize, def: "4096", bounds: atLeast(0), live: true, compat: true,
-		help: "Redis stream node size. Compatibility only: no effect.",
-		ref:  func(c *Config) any { return &c.Compat.StreamNodeMaxBytes },
 	},
 	{
 		name: "lua-time-limit", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, compat: true,

@@ -303,7 +303,7 @@ func (c *client) prepareBatch(cfg *config.Config, now time.Time) {
 
 // streamLimits returns the stream node sizes of cfg.
 func streamLimits(cfg *config.Config) keyspace.StreamLimits {
-	return keyspace.StreamLimits{NodeMaxEntries: int64(cfg.Compat.StreamNodeMaxEntries), NodeMaxBytes: cfg.Compat.StreamNodeMaxBytes}
+	return keyspace.StreamLimits{NodeMaxEntries: int64(cfg.StreamNodeMaxEntries), NodeMaxBytes: cfg.StreamNodeMaxBytes}
 }
 
 // submitAndWait sends j to the storage runtime with the request deadline
