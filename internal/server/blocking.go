@@ -12,7 +12,8 @@ import (
 )
 
 // Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-// BZPOPMAX, BZMPOP. See docs/blocking.md.
+// BZPOPMAX, BZMPOP, and XREAD and XREADGROUP with BLOCK. See
+// docs/blocking.md.
 //
 // A blocking command first runs alone, as its own storage request. Its
 // handler serves the first key with data; when none has, it asks to
