@@ -254,7 +254,7 @@ type addTrimArgs struct {
 // streamParseAddOrTrimArgsOrReply, and returns the position of XADD's ID.
 func parseAddTrim(c *Ctx, a *addTrimArgs, xadd bool) (int, bool) {
 	var tr keyspace.StreamTrim
-	strategy, limitGiven := "", false
+	strategy, limitGiven := false, false // a MAXLEN or MINID was given
 	args := c.Args
 	i := 2
 loop:
@@ -265,12 +265,12 @@ loop:
 		case xadd && isExactly(opt, "*"):
 			break loop
 		case (isWord(opt, "maxlen") || isWord(opt, "minid")) && more > 0:
-			if strategy != "" {
+			if strategy {
 				c.Error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
 				return 0, false
 			}
-			strategy = strings.ToLower(string(cstr(opt)))
-			tr.MinID = strategy == "minid"
+			strategy = true
+			tr.MinID = isWord(opt, "minid")
 			tr.Approx = false
 			if next := args[i+1]; more >= 2 && isExactly(next, "~") {
 				tr.Approx = true
@@ -323,10 +323,10 @@ loop:
 		}
 	}
 	switch {
-	case tr.Limit != 0 && strategy == "":
+	case tr.Limit != 0 && !strategy:
 		c.Error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
 		return 0, false
-	case !xadd && strategy == "":
+	case !xadd && !strategy:
 		c.Error("ERR syntax error, XTRIM must be called with a trimming strategy")
 		return 0, false
 	case limitGiven && !tr.Approx:
@@ -342,7 +342,7 @@ loop:
 	case !limitGiven:
 		tr.Limit = 0
 	}
-	if strategy != "" {
+	if strategy {
 		a.trim = &tr
 	}
 	return i, true
