@@ -178,12 +178,25 @@ func NumKeysAt(pos, extra int) func(args [][]byte) [][]byte {
 	}
 }
 
-// IsWrite reports whether the command may modify the keyspace.
-func (c *Command) IsWrite() bool { return c.Flags&Write != 0 }
+// IsWrite reports whether the command may modify the keyspace: it has the
+// Write flag, or it is a container with a subcommand that has it (XGROUP,
+// whose own COMMAND INFO flags are empty as in Redis).
+func (c *Command) IsWrite() bool {
+	if c.Flags&Write != 0 {
+		return true
+	}
+	for _, s := range c.Subcommands {
+		if s.Flags&Write != 0 {
+			return true
+		}
+	}
+	return false
+}
 
-// OnApplier reports whether the command must run on the applier: Write
-// and Atomic commands.
-func (c *Command) OnApplier() bool { return c.Flags&(Write|Atomic) != 0 }
+// OnApplier reports whether the command must run on the applier: writes
+// (IsWrite: a container with a writing subcommand too) and Atomic
+// commands.
+func (c *Command) OnApplier() bool { return c.IsWrite() || c.Flags&Atomic != 0 }
 
 // Table is the set of commands a server knows, looked up by name
 // case-insensitively. A Table is built once at start and then only read,

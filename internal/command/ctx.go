@@ -57,9 +57,16 @@ type Ctx struct {
 	// NoBlock is set when a Blocking command must not wait (inside
 	// MULTI/EXEC): it then answers as if its timeout expired at once.
 	NoBlock bool
-	// blocked is set by Block; blockFor is its timeout.
-	blocked  bool
-	blockFor time.Duration
+	// Retry is set when a Blocking command runs again after it blocked
+	// (woken by a write to one of its keys, or re-attempted).
+	Retry bool
+	// StreamLimits are stream-node-max-entries and stream-node-max-bytes.
+	StreamLimits keyspace.StreamLimits
+	// blocked is set by Block; blockFor is its timeout; retryArgs the
+	// arguments to run again with (nil: the same).
+	blocked   bool
+	blockFor  time.Duration
+	retryArgs [][]byte
 	// modified, when modifiedSet, replaces the key arguments as the keys
 	// the command reports to Watches (see Modified).
 	modified    [][]byte
@@ -89,8 +96,8 @@ type Watches interface {
 	Active() bool
 	// Touch reports that a write command modified key in db.
 	Touch(db int, key []byte)
-	// Watched returns the keys watched in db, for FLUSHDB, FLUSHALL and
-	// SWAPDB to touch those that exist.
+	// Watched returns the keys watched or waited on (blocked clients) in
+	// db, for FLUSHDB, FLUSHALL and SWAPDB to touch those that exist.
 	Watched(db int) [][]byte
 	// Waited returns the keys in db that blocked clients wait on, for
 	// SWAPDB to touch those that exist (and so may serve them now).
@@ -218,6 +225,16 @@ func (c *Ctx) Block(timeout time.Duration) {
 	c.blocked, c.blockFor = true, timeout
 }
 
+// BlockWith is Block for a command that must run again with other
+// arguments than it was called with: XREAD resolves "$" to the stream's
+// last ID at its first attempt, as Redis does when it blocks. args must
+// not alias the call's arguments (which belong to the connection's read
+// buffer).
+func (c *Ctx) BlockWith(timeout time.Duration, args [][]byte) {
+	c.Block(timeout)
+	c.retryArgs = args
+}
+
 // Failed reports whether Error or Fail was called.
 func (c *Ctx) Failed() bool { return c.failed }
 
@@ -230,9 +247,13 @@ type Call struct {
 	Failed bool
 	// Blocked is set when a Blocking command found no data (Ctx.Block):
 	// it wrote no reply and must run again after a key event or its
-	// BlockTimeout (0: none).
+	// BlockTimeout (0: none), with RetryArgs if set (Ctx.BlockWith).
 	Blocked      bool
 	BlockTimeout time.Duration
+	RetryArgs    [][]byte
+	// Retry is set by the caller when the call runs again after it
+	// blocked (Ctx.Retry).
+	Retry bool
 }
 
 // Batch is a run of consecutive storage commands from one connection. It is
@@ -261,6 +282,9 @@ type Batch struct {
 	// nested: the batch runs for Ctx.Call, inside another command, which
 	// serves the blocked clients once it has finished.
 	nested bool
+	// StreamLimits are the configuration's stream node sizes
+	// (Ctx.StreamLimits; 0 means no limit, as in Redis).
+	StreamLimits keyspace.StreamLimits
 	// Network runs the calls of Network commands (Cmd.Run nil), which a
 	// batch holds only for MULTI/EXEC: it writes the reply, sets
 	// call.Failed on an error reply, and may change DB (SELECT).
@@ -342,7 +366,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 	// The Ctx lives in the Batch so that handing it to the handler does
 	// not allocate.
 	b.ctx = Ctx{Args: call.Args, DB: b.DB, Now: b.Now, Tx: child, Out: b.Out, Cmd: call.Cmd, MaxBulk: b.MaxBulk,
-		Watches: b.Watches, NoBlock: b.NoBlock, logger: b.Logger}
+		Watches: b.Watches, NoBlock: b.NoBlock, logger: b.Logger, Retry: call.Retry, StreamLimits: b.StreamLimits}
 	c := &b.ctx
 	defer func() {
 		if r := recover(); r != nil {
@@ -373,7 +397,7 @@ func (b *Batch) exec(tx *keyspace.Tx, call *Call, mark int, pin bool) (stale boo
 	case c.blocked:
 		b.Out.Truncate(mark)
 		child.Discard()
-		call.Blocked, call.BlockTimeout = true, c.blockFor
+		call.Blocked, call.BlockTimeout, call.RetryArgs = true, c.blockFor, c.retryArgs
 	case c.failed:
 		b.Errors++
 		call.Failed = true

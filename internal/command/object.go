@@ -175,6 +175,8 @@ func redisEncoding(c *Ctx, key []byte, m *keyspace.Meta) (string, error) {
 		return small(m.Len, 128, "listpack", "hashtable"), nil
 	case keyspace.TypeList:
 		return "quicklist", nil
+	case keyspace.TypeStream:
+		return "stream", nil
 	case keyspace.TypeZSet:
 		return small(m.Len, 128, "listpack", "skiplist"), nil
 	case keyspace.TypeSet:

@@ -24,6 +24,8 @@ func Register(t *Table) {
 	t.Add(zsetCommands()...)
 	t.Add(blockingZSetCommands()...)
 	t.Add(sortCommands()...)
+	t.Add(streamCommands()...)
+	t.Add(streamGroupCommands()...)
 }
 
 // ACL category lists shared by many commands.

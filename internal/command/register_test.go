@@ -301,7 +301,8 @@ func (s *kiwiSession) do(args [][]byte) []byte {
 		return out.Bytes()
 	}
 	b := &Batch{Calls: []Call{{Cmd: cmd, Args: args}}, DB: s.db, Now: s.now, MaxBulk: 512 << 20, Out: out, Watches: s.watches,
-		NoBlock: true} // a blocking command with no data answers as on timeout
+		NoBlock:      true, // a blocking command with no data answers as on timeout
+		StreamLimits: keyspace.StreamLimits{NodeMaxEntries: 100, NodeMaxBytes: 4096}}
 	if b.HasWrite() {
 		g := s.ks.BeginGroup()
 		b.Run(g)
@@ -492,7 +493,8 @@ func TestCommandTable(t *testing.T) {
 		zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zrevrange zremrangebyrank zremrangebyscore
 		zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zunionstore zinter zinterstore zintercard
 		zdiff zdiffstore zscan
-		sort sort_ro`)
+		sort sort_ro
+		xadd xlen xrange xrevrange xdel xtrim xsetid xread xinfo xgroup xreadgroup xack xpending xclaim xautoclaim`)
 	if table.Len() != len(want) {
 		t.Errorf("%d commands registered, want %d", table.Len(), len(want))
 	}

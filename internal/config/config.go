@@ -60,6 +60,12 @@ type Config struct {
 	// the latency monitor records a spike; 0 disables it
 	// (latency-monitor-threshold). Live.
 	LatencyMonitorThreshold int
+	// StreamNodeMaxEntries and StreamNodeMaxBytes are the node sizes of
+	// Redis's stream encoding, which decide what approximate trimming
+	// removes (stream-node-max-entries, stream-node-max-bytes; 0 = no
+	// limit). Live.
+	StreamNodeMaxEntries int
+	StreamNodeMaxBytes   int64
 
 	// Compat holds the Redis compatibility options.
 	Compat CompatConfig
@@ -99,10 +105,6 @@ type CompatConfig struct {
 	ListMaxListpackSize int
 	// ListCompressDepth is Redis's list-compress-depth.
 	ListCompressDepth int
-	// StreamNodeMaxEntries is Redis's stream-node-max-entries.
-	StreamNodeMaxEntries int
-	// StreamNodeMaxBytes is Redis's stream-node-max-bytes.
-	StreamNodeMaxBytes int64
 	// LuaTimeLimit is Redis's lua-time-limit (busy-reply-threshold), in
 	// milliseconds: see package script.
 	LuaTimeLimit int

@@ -104,6 +104,16 @@ var options = []*option{
 		help: "Record latency spikes (LATENCY LATEST/HISTORY) of at least this many milliseconds; 0 = off.",
 		ref:  func(c *Config) any { return &c.LatencyMonitorThreshold },
 	},
+	{
+		name: "stream-node-max-entries", kind: kindInt, def: "100", bounds: atLeast(0), live: true,
+		help: "Entries per node of Redis's stream encoding, which Kiwi reproduces: approximate trimming (~) removes whole nodes; 0 = no limit.",
+		ref:  func(c *Config) any { return &c.StreamNodeMaxEntries },
+	},
+	{
+		name: "stream-node-max-bytes", kind: kindSize, def: "4096", bounds: atLeast(0), live: true,
+		help: "Bytes per node of Redis's stream encoding (its listpack size), as stream-node-max-entries; 0 = no limit.",
+		ref:  func(c *Config) any { return &c.StreamNodeMaxBytes },
+	},
 
 	// Redis compatibility options: Redis tools query them (redis-benchmark
 	// runs CONFIG GET save and CONFIG GET appendonly). They are accepted,
@@ -181,22 +191,12 @@ var options = []*option{
 		ref:  func(c *Config) any { return &c.Compat.ListCompressDepth },
 	},
 	{
-		name: "stream-node-max-entries", kind: kindInt, def: "100", bounds: atLeast(0), live: true, compat: true,
-		help: "Redis stream node size. Compatibility only: no effect.",
-		ref:  func(c *Config) any { return &c.Compat.StreamNodeMaxEntries },
-	},
-	{
-		name: "stream-node-max-bytes", kind: kindSize, def: "4096", bounds: atLeast(0), live: true, compat: true,
-		help: "Redis stream node size. Compatibility only: no effect.",
-		ref:  func(c *Config) any { return &c.Compat.StreamNodeMaxBytes },
-	},
-	{
-		name: "lua-time-limit", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, compat: true,
+		name: "lua-time-limit", kind: kindInt, def: "5000", bounds: atLeast(0), live: true,
 		help: "Milliseconds a Lua script may run before other clients get BUSY and SCRIPT KILL may stop it (Redis's busy-reply-threshold); 0: never busy.",
 		ref:  func(c *Config) any { return &c.Compat.LuaTimeLimit },
 	},
 	{
-		name: "busy-reply-threshold", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, compat: true, alias: "lua-time-limit",
+		name: "busy-reply-threshold", kind: kindInt, def: "5000", bounds: atLeast(0), live: true, alias: "lua-time-limit",
 		help: "Alias of lua-time-limit.",
 		ref:  func(c *Config) any { return &c.Compat.LuaTimeLimit },
 	},

@@ -24,8 +24,10 @@ const (
 	TypeSet Type = 4
 	// TypeZSet is a Redis sorted set.
 	TypeZSet Type = 5
+	// TypeStream is a Redis stream.
+	TypeStream Type = 6
 
-	maxType = TypeZSet
+	maxType = TypeStream
 )
 
 // String returns the name TYPE replies with ("string", "hash", ..., "none").
@@ -41,6 +43,8 @@ func (t Type) String() string {
 		return "set"
 	case TypeZSet:
 		return "zset"
+	case TypeStream:
+		return "stream"
 	case TypeNone:
 		return "none"
 	}
@@ -93,6 +97,9 @@ type Meta struct {
 	// ListHead is the sequence number of a list's first element (see
 	// list.go).
 	ListHead uint64
+	// Stream holds the stream-wide state of a stream (Len is its number
+	// of entries, which may be 0: an empty stream is a value).
+	Stream StreamMeta
 }
 
 // Chunked reports whether m is a string stored in data records.
@@ -105,6 +112,7 @@ func (m *Meta) Chunked() bool { return m.Type == TypeString && m.Version != 0 }
 //	string chunked: 0x01 length(8, BE)
 //	hash, set, zset: count(8, BE)
 //	list:            count(8, BE) head(8, BE)
+//	stream:          count(8, BE) StreamMeta (see encodeStreamMeta)
 func encodeMeta(dst []byte, m *Meta) []byte {
 	dst = append(dst, byte(m.Type))
 	dst = binary.BigEndian.AppendUint64(dst, m.Version)
@@ -114,6 +122,9 @@ func encodeMeta(dst []byte, m *Meta) []byte {
 	case TypeList:
 		dst = binary.BigEndian.AppendUint64(dst, uint64(m.Len))
 		return binary.BigEndian.AppendUint64(dst, m.ListHead)
+	case TypeStream:
+		dst = binary.BigEndian.AppendUint64(dst, uint64(m.Len))
+		return encodeStreamMeta(dst, &m.Stream)
 	default:
 		return binary.BigEndian.AppendUint64(dst, uint64(m.Len))
 	}
@@ -143,7 +154,11 @@ func decodeMeta(b []byte) (Meta, error) {
 		return m, fmt.Errorf("%w: meta record with negative expiry %d", ErrCorrupt, m.ExpireAt)
 	}
 	rest := b[metaHeaderLen:]
-	if m.Type != TypeString {
+	switch m.Type {
+	case TypeString:
+	case TypeStream:
+		return m, decodeStream(&m, rest)
+	default:
 		return m, decodeCollection(&m, rest)
 	}
 	if len(rest) == 0 {

@@ -17,6 +17,9 @@ var sampleMetas = []Meta{
 	{Type: TypeZSet, Version: 9, ExpireAt: 5, Len: 1 << 40},
 	{Type: TypeSet, Version: 2, Len: 7},
 	{Type: TypeList, Version: 1 << 60, Len: 3, ListHead: 1<<63 - 1},
+	{Type: TypeStream, Version: 4},
+	{Type: TypeStream, Version: 5, ExpireAt: 9, Len: 3, Stream: StreamMeta{LastID: StreamID{7, 1}, MaxDeletedID: StreamID{2, 0},
+		EntriesAdded: 5, FirstID: StreamID{1, 0}, Nodes: 2, TailNode: StreamID{6, 0}}},
 }
 
 func TestMetaRoundTrip(t *testing.T) {
@@ -35,24 +38,29 @@ func TestMetaRoundTrip(t *testing.T) {
 func TestDecodeMetaRejects(t *testing.T) {
 	good := encodeMeta(nil, &Meta{Type: TypeString, Version: 4, Len: 10000})
 	bad := map[string][]byte{
-		"empty":            nil,
-		"short header":     good[:10],
-		"type none":        append([]byte{0}, good[1:]...),
-		"type unknown":     append([]byte{99}, good[1:]...),
-		"negative expiry":  append(append([]byte{1, 0, 0, 0, 0, 0, 0, 0, 4}, 0xff, 0, 0, 0, 0, 0, 0, 0), good[17:]...),
-		"no encoding":      good[:17],
-		"bad encoding":     append(append([]byte{}, good[:17]...), 9),
-		"chunked short":    good[:len(good)-1],
-		"chunked long":     append(append([]byte{}, good...), 0),
-		"chunked no ver":   encodeMeta(nil, &Meta{Type: TypeString, Inline: []byte("12345678")})[:0],
-		"inline with ver":  append(append([]byte{1, 0, 0, 0, 0, 0, 0, 0, 4}, make([]byte, 8)...), 0, 'x'),
-		"chunked too long": encodeMeta(nil, &Meta{Type: TypeString, Version: 1, Len: MaxStringLen + 1}),
-		"empty hash":       encodeMeta(nil, &Meta{Type: TypeHash, Version: 1, Len: 0}),
-		"hash no version":  encodeMeta(nil, &Meta{Type: TypeHash, Len: 1}),
-		"huge set":         encodeMeta(nil, &Meta{Type: TypeSet, Version: 1, Len: -1}),
-		"list short":       encodeMeta(nil, &Meta{Type: TypeList, Version: 1, Len: 1})[:30],
-		"list as zset":     append([]byte{byte(TypeList)}, encodeMeta(nil, &Meta{Type: TypeZSet, Version: 1, Len: 1})[1:]...),
-		"zset trailing":    append(encodeMeta(nil, &Meta{Type: TypeZSet, Version: 1, Len: 1}), 0),
+		"empty":             nil,
+		"short header":      good[:10],
+		"type none":         append([]byte{0}, good[1:]...),
+		"type unknown":      append([]byte{99}, good[1:]...),
+		"negative expiry":   append(append([]byte{1, 0, 0, 0, 0, 0, 0, 0, 4}, 0xff, 0, 0, 0, 0, 0, 0, 0), good[17:]...),
+		"no encoding":       good[:17],
+		"bad encoding":      append(append([]byte{}, good[:17]...), 9),
+		"chunked short":     good[:len(good)-1],
+		"chunked long":      append(append([]byte{}, good...), 0),
+		"chunked no ver":    encodeMeta(nil, &Meta{Type: TypeString, Inline: []byte("12345678")})[:0],
+		"inline with ver":   append(append([]byte{1, 0, 0, 0, 0, 0, 0, 0, 4}, make([]byte, 8)...), 0, 'x'),
+		"chunked too long":  encodeMeta(nil, &Meta{Type: TypeString, Version: 1, Len: MaxStringLen + 1}),
+		"empty hash":        encodeMeta(nil, &Meta{Type: TypeHash, Version: 1, Len: 0}),
+		"hash no version":   encodeMeta(nil, &Meta{Type: TypeHash, Len: 1}),
+		"huge set":          encodeMeta(nil, &Meta{Type: TypeSet, Version: 1, Len: -1}),
+		"list short":        encodeMeta(nil, &Meta{Type: TypeList, Version: 1, Len: 1})[:30],
+		"list as zset":      append([]byte{byte(TypeList)}, encodeMeta(nil, &Meta{Type: TypeZSet, Version: 1, Len: 1})[1:]...),
+		"zset trailing":     append(encodeMeta(nil, &Meta{Type: TypeZSet, Version: 1, Len: 1}), 0),
+		"stream no version": encodeMeta(nil, &Meta{Type: TypeStream}),
+		"stream short":      encodeMeta(nil, &Meta{Type: TypeStream, Version: 1})[:40],
+		"stream no nodes":   encodeMeta(nil, &Meta{Type: TypeStream, Version: 1, Len: 1}),
+		"stream negative":   encodeMeta(nil, &Meta{Type: TypeStream, Version: 1, Len: -1}),
+		"stream added < 0":  encodeMeta(nil, &Meta{Type: TypeStream, Version: 1, Stream: StreamMeta{EntriesAdded: -1}}),
 	}
 	// An inline record whose version field is zero but claims chunked.
 	noVer := append(append([]byte{1}, make([]byte, 16)...), strChunked, 0, 0, 0, 0, 0, 0, 0, 1)

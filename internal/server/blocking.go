@@ -12,7 +12,8 @@ import (
 )
 
 // Blocking commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-// BZPOPMAX, BZMPOP. See docs/blocking.md.
+// BZPOPMAX, BZMPOP, and XREAD and XREADGROUP with BLOCK. See
+// docs/blocking.md.
 //
 // A blocking command first runs alone, as its own storage request. Its
 // handler serves the first key with data; when none has, it asks to
@@ -100,11 +101,19 @@ func (r *blockRegistry) add(c *client, cmd *command.Command, args [][]byte, db i
 
 // blockingType returns the type a blocking command pops.
 func blockingType(cmd *command.Command) keyspace.Type {
-	if cmd.Group == "sorted-set" {
+	switch cmd.Group {
+	case "sorted-set":
 		return keyspace.TypeZSet
+	case "stream":
+		return keyspace.TypeStream
 	}
 	return keyspace.TypeList
 }
+
+// servedWhenGone reports whether a blocked command is run again when its
+// key is deleted or replaced by another type: XREADGROUP then answers an
+// error (its group is gone), as Redis unblocks it.
+func servedWhenGone(cmd *command.Command) bool { return cmd.Name == "xreadgroup" }
 
 func queued(ws []*waiter, w *waiter) bool {
 	for _, x := range ws {
@@ -135,6 +144,19 @@ func (r *blockRegistry) remove(w *waiter) {
 	}
 	delete(r.all, w)
 	r.n.Add(-1)
+}
+
+// keysIn returns the keys of db that clients wait on.
+func (r *blockRegistry) keysIn(db int) [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out [][]byte
+	for wk := range r.keys {
+		if wk.db == db {
+			out = append(out, []byte(wk.key))
+		}
+	}
+	return out
 }
 
 // touch records that key was written: waiting clients on it will be
@@ -195,8 +217,11 @@ func (r *blockRegistry) serveKey(tx *keyspace.Tx, wk watchKey, waiters []*waiter
 	now := time.Now()
 	for _, w := range waiters {
 		typ, err := tx.Type(wk.db, []byte(wk.key), now.UnixMilli())
-		if err != nil || typ != w.typ {
-			return // gone, or of another type: serves no one
+		if err != nil {
+			return
+		}
+		if typ != w.typ && !servedWhenGone(w.cmd) {
+			continue // gone, or of another type: does not serve w
 		}
 		if !w.state.CompareAndSwap(waitWaiting, waitServing) {
 			continue
@@ -204,8 +229,8 @@ func (r *blockRegistry) serveKey(tx *keyspace.Tx, wk watchKey, waiters []*waiter
 		c := w.c
 		cfg := r.s.Config()
 		mark := c.out.Len()
-		b := &command.Batch{Calls: []command.Call{{Cmd: w.cmd, Args: w.args}}, DB: w.db, Now: now.UnixMilli(),
-			MaxBulk: cfg.ProtoMaxBulkLen, Out: c.out, Logger: r.s.cmdLog, Watches: r.s.events}
+		b := &command.Batch{Calls: []command.Call{{Cmd: w.cmd, Args: w.args, Retry: true}}, DB: w.db, Now: now.UnixMilli(),
+			MaxBulk: cfg.ProtoMaxBulkLen, StreamLimits: streamLimits(cfg), Out: c.out, Logger: r.s.cmdLog, Watches: r.s.events}
 		b.Run(tx)
 		call := b.Calls[0]
 		if call.Blocked {
@@ -273,8 +298,16 @@ func (e *keyEvents) Touch(db int, key []byte) {
 	}
 }
 
-// Watched implements command.Watches.
-func (e *keyEvents) Watched(db int) [][]byte { return e.watches.Watched(db) }
+// Watched implements command.Watches: the keys watched (WATCH) or waited
+// on by blocked clients in db. A flush touches those that exist: a
+// blocked XREADGROUP is then answered that its key is gone.
+func (e *keyEvents) Watched(db int) [][]byte {
+	out := e.watches.Watched(db)
+	if e.blocked.n.Load() > 0 {
+		out = append(out, e.blocked.keysIn(db)...)
+	}
+	return out
+}
 
 // Waited implements command.Watches.
 func (e *keyEvents) Waited(db int) [][]byte {
@@ -300,14 +333,21 @@ func (c *client) runBlocking(cmd *command.Command, args [][]byte, st *cmdStat, c
 	defer r.remove(w)
 	start := time.Now()
 	var deadline time.Time
+	runArgs := args
 	for attempt := 0; ; attempt++ {
-		call, ok := c.runAlone(cmd, args, cfg)
+		call, ok := c.runAlone(cmd, runArgs, cfg, attempt > 0)
 		if !ok || !call.Blocked {
 			c.called(st, args, time.Since(start), call.Failed)
 			return true
 		}
 		if attempt == 0 && call.BlockTimeout > 0 {
 			deadline = start.Add(call.BlockTimeout)
+		}
+		if call.RetryArgs != nil {
+			// Runs again (here or by a storage goroutine, which reads
+			// w.args only once w is waiting) with what the command
+			// resolved at its first attempt.
+			runArgs, w.args = call.RetryArgs, call.RetryArgs
 		}
 		// Replies of the commands before this one go out now, as Redis
 		// sends them before the client blocks; c.out is then free for a
@@ -408,13 +448,14 @@ func (c *client) awaitServed(w *waiter, deadline time.Time) int {
 }
 
 // runAlone runs one storage command as its own request and returns its
-// call (Blocked set if it asked to block). ok is false when the storage
-// runtime failed the request (its error reply is written).
-func (c *client) runAlone(cmd *command.Command, args [][]byte, cfg *config.Config) (command.Call, bool) {
+// call (Blocked set if it asked to block; retry marks a run after it
+// blocked). ok is false when the storage runtime failed the request (its
+// error reply is written).
+func (c *client) runAlone(cmd *command.Command, args [][]byte, cfg *config.Config, retry bool) (command.Call, bool) {
 	j := &c.job
 	b := &j.batch
 	b.Reset()
-	b.Calls = append(b.Calls, command.Call{Cmd: cmd, Args: args})
+	b.Calls = append(b.Calls, command.Call{Cmd: cmd, Args: args, Retry: retry})
 	now := time.Now()
 	c.prepareBatch(cfg, now)
 	j.write = true

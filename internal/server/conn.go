@@ -324,9 +324,15 @@ func (c *client) prepareBatch(cfg *config.Config, now time.Time) {
 	b.DB = c.selectedDB()
 	b.Now = now.UnixMilli()
 	b.MaxBulk = cfg.ProtoMaxBulkLen
+	b.StreamLimits = streamLimits(cfg)
 	b.Out = c.out
 	b.Logger = c.s.cmdLog
 	b.Watches = c.s.events
+}
+
+// streamLimits returns the stream node sizes of cfg.
+func streamLimits(cfg *config.Config) keyspace.StreamLimits {
+	return keyspace.StreamLimits{NodeMaxEntries: int64(cfg.StreamNodeMaxEntries), NodeMaxBytes: cfg.StreamNodeMaxBytes}
 }
 
 // submitAndWait sends j to the storage runtime with the request deadline
