@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // Streams: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XSETID, XREAD and
@@ -390,13 +391,18 @@ func cmdXAdd(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	var trimmed int64
 	if a.trim != nil {
-		if _, err := s.Trim(a.trim); err != nil {
+		if trimmed, err = s.Trim(a.trim); err != nil {
 			replyErr(c, err)
 			return
 		}
 	}
-	s.Save()
+	s.Save() // a new stream's "new" event comes first, as in Redis
+	c.Notify(notify.Stream, "xadd", c.Args[1])
+	if trimmed > 0 {
+		c.Notify(notify.Stream, "xtrim", c.Args[1])
+	}
 	writeStreamID(c, id)
 }
 
@@ -414,6 +420,9 @@ func cmdXTrim(c *Ctx) {
 	if err != nil {
 		replyErr(c, err)
 		return
+	}
+	if n > 0 {
+		c.Notify(notify.Stream, "xtrim", c.Args[1])
 	}
 	s.Save()
 	c.Out.WriteInt(n)
@@ -491,6 +500,9 @@ func cmdXDel(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
+	if n > 0 {
+		c.Notify(notify.Stream, "xdel", c.Args[1])
+	}
 	s.Save()
 	c.Out.WriteInt(n)
 }
@@ -552,6 +564,7 @@ func cmdXSetID(c *Ctx) {
 	}
 	s.SetID(id, added, maxDel)
 	s.Save()
+	c.Notify(notify.Stream, "xsetid", c.Args[1])
 	c.Out.WriteOK()
 }
 

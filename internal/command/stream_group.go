@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // Stream consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM,
@@ -165,11 +166,15 @@ func cmdXGroup(c *Ctx) {
 			}
 		}
 		g.SetID(id, entriesRead)
+		c.Notify(notify.Stream, "xgroup-setid", args[2])
 		c.Out.WriteOK()
 	case sub == "destroy" && len(args) == 4:
 		var done bool
 		if g != nil {
 			done, err = s.DestroyGroup(name)
+		}
+		if done {
+			c.Notify(notify.Stream, "xgroup-destroy", args[2])
 		}
 		writeFlag(c, done)
 	case sub == "createconsumer" && len(args) == 5:
@@ -178,7 +183,11 @@ func cmdXGroup(c *Ctx) {
 		writeFlag(c, created)
 	case sub == "delconsumer" && len(args) == 5:
 		var pending int64
-		pending, _, err = g.DeleteConsumer(args[4])
+		var deleted bool
+		pending, deleted, err = g.DeleteConsumer(args[4])
+		if deleted {
+			c.Notify(notify.Stream, "xgroup-delconsumer", args[2])
+		}
 		c.Out.WriteInt(pending)
 	default:
 		subcommandSyntaxError(c)
@@ -210,6 +219,8 @@ func xgroupCreate(c *Ctx, s *keyspace.Stream, name []byte, entriesRead int64) er
 	case !created:
 		c.Error("BUSYGROUP Consumer Group name already exists")
 	default:
+		s.Save() // MKSTREAM's "new" event comes first, as in Redis
+		c.Notify(notify.Stream, "xgroup-create", c.Args[2])
 		c.Out.WriteOK()
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/kiwidb/kiwi/internal/notify"
 )
 
 // Stream consumer groups.
@@ -262,6 +263,7 @@ func (g *StreamGroup) CreateConsumer(name []byte, now int64) (c *StreamConsumer,
 	g.cons = append(g.cons, c)
 	g.Consumers++
 	g.dirty = true
+	g.s.t.Emit(notify.Stream, "xgroup-createconsumer", g.s.db, g.s.key)
 	return c, true, nil
 }
 

@@ -75,9 +75,20 @@ var notifySteps = []notifyStep{
 	{[]any{"sort", "n:sl", "store", "n:sorted"}, []string{"new n:sorted", "sortstore n:sorted"}},
 	{[]any{"sort", "n:nokey", "store", "n:sorted"}, []string{"del n:sorted"}},
 	{[]any{"swapdb", "0", "0"}, nil},
+	{[]any{"xgroup", "create", "n:x", "g", "$", "mkstream"}, []string{"new n:x", "xgroup-create n:x"}},
+	{[]any{"xgroup", "createconsumer", "n:x", "g", "bob"}, []string{"xgroup-createconsumer n:x"}},
+	{[]any{"xadd", "n:x", "1-1", "f", "v"}, []string{"xadd n:x"}},
+	{[]any{"xadd", "n:x", "maxlen", "1", "2-1", "f", "v"}, []string{"xadd n:x", "xtrim n:x"}},
+	{[]any{"xreadgroup", "group", "g", "alice", "streams", "n:x", ">"}, []string{"xgroup-createconsumer n:x"}},
+	{[]any{"xdel", "n:x", "2-1"}, []string{"xdel n:x"}},
+	{[]any{"xgroup", "setid", "n:x", "g", "0"}, []string{"xgroup-setid n:x"}},
+	{[]any{"xgroup", "delconsumer", "n:x", "g", "nobody"}, nil},
+	{[]any{"xgroup", "delconsumer", "n:x", "g", "bob"}, []string{"xgroup-delconsumer n:x"}},
+	{[]any{"xsetid", "n:x", "5-0"}, []string{"xsetid n:x"}},
+	{[]any{"xgroup", "destroy", "n:x", "g"}, []string{"xgroup-destroy n:x"}},
 	{[]any{"set", "n:m", "v"}, []string{"new n:m", "set n:m"}},
 	{[]any{"copy", "n:m", "n:m2"}, []string{"new n:m2", "copy_to n:m2"}},
-	{[]any{"del", "n:m", "n:m2", "n:i", "n:s", "n:sl"}, []string{"del n:m", "del n:m2", "del n:i", "del n:s", "del n:sl"}},
+	{[]any{"del", "n:m", "n:m2", "n:i", "n:s", "n:sl", "n:x"}, []string{"del n:m", "del n:m2", "del n:i", "del n:s", "del n:sl", "del n:x"}},
 }
 
 // TestKeyspaceNotifications checks the events of notifySteps with
