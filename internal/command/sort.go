@@ -176,14 +176,12 @@ func cmdSort(c *Ctx) {
 		replyErr(c, err)
 		return
 	}
-	typ := keyspace.TypeList // a missing key sorts as an empty list
+	typ := keyspace.TypeList // a missing key (m.Len 0) sorts as an empty list
 	if found {
 		if typ = m.Type; typ != keyspace.TypeList && typ != keyspace.TypeSet && typ != keyspace.TypeZSet {
 			c.Error(ErrWrongType)
 			return
 		}
-	} else {
-		m.Len = 0
 	}
 	if o.dontsort && typ == keyspace.TypeSet && o.store != nil {
 		// An unsorted set would be stored (replicated) in hash table

@@ -183,7 +183,7 @@ func runCollGroups(t *testing.T, c *redis.Client, groups []stepGroup) {
 	}
 }
 
-// collectionGroups are every step table of the four families.
+// collectionGroups are every step table of the four families, and SORT's.
 func collectionGroups() []stepGroup {
 	var all []stepGroup
 	for _, gs := range [][]stepGroup{hashGroups, listGroups, setGroups, zsetGroups, sortGroups, collectionCommonGroups} {
