@@ -97,11 +97,9 @@ type Watches interface {
 	// Touch reports that a write command modified key in db.
 	Touch(db int, key []byte)
 	// Watched returns the keys watched or waited on (blocked clients) in
-	// db, for FLUSHDB, FLUSHALL and SWAPDB to touch those that exist.
+	// db, for FLUSHDB, FLUSHALL and SWAPDB to touch those that exist (a
+	// touched waited key may serve its clients now).
 	Watched(db int) [][]byte
-	// Waited returns the keys in db that blocked clients wait on, for
-	// SWAPDB to touch those that exist (and so may serve them now).
-	Waited(db int) [][]byte
 	// Serve runs, in tx, the commands of the clients blocked on the keys
 	// touched so far, as Redis serves blocked clients after each command
 	// (after a whole EXEC). It is called after every write command that
@@ -167,11 +165,13 @@ func (c *Ctx) Notify(class notify.Class, event string, key []byte) {
 	c.Tx.Emit(class, event, c.DB, key)
 }
 
-// notifyRemoved emits the "del" event of key if the command removed its
-// last element (Redis deletes empty collections and says so after the
-// command's own event). The existence check runs only when the event is
+// notifyRemoval emits the event of a command that removed elements from
+// the collection at key, then its "del" event if that removed the last
+// element (Redis deletes empty collections and says so after the
+// command's own event). The existence check runs only when "del" is
 // wanted.
-func (c *Ctx) notifyRemoved(key []byte) {
+func (c *Ctx) notifyRemoval(class notify.Class, event string, key []byte) {
+	c.Notify(class, event, key)
 	if !c.Tx.Notifies(notify.Generic) {
 		return
 	}

@@ -127,21 +127,19 @@ func touchSwapped(c *Ctx, a, b int) error {
 		return nil
 	}
 	for _, db := range [2]int{a, b} {
-		for _, keys := range [2][][]byte{w.Watched(db), w.Waited(db)} {
-			for _, k := range keys {
-				inA, err := c.Tx.Exists(a, k, c.Now)
-				if err != nil {
+		for _, k := range w.Watched(db) {
+			inA, err := c.Tx.Exists(a, k, c.Now)
+			if err != nil {
+				return err
+			}
+			inB := false
+			if !inA {
+				if inB, err = c.Tx.Exists(b, k, c.Now); err != nil {
 					return err
 				}
-				inB := false
-				if !inA {
-					if inB, err = c.Tx.Exists(b, k, c.Now); err != nil {
-						return err
-					}
-				}
-				if inA || inB {
-					w.Touch(db, k)
-				}
+			}
+			if inA || inB {
+				w.Touch(db, k)
 			}
 		}
 	}

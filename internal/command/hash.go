@@ -130,8 +130,7 @@ func cmdHMGet(c *Ctx) {
 func cmdHDel(c *Ctx) {
 	n, err := c.Tx.HashDel(c.DB, c.Args[1], c.Args[2:], c.Now)
 	if err == nil && n > 0 {
-		c.Notify(notify.Hash, "hdel", c.Args[1])
-		c.notifyRemoved(c.Args[1])
+		c.notifyRemoval(notify.Hash, "hdel", c.Args[1])
 	}
 	replyCount(c, n, err)
 }

@@ -244,8 +244,7 @@ func cmdLTrim(c *Ctx) {
 	}
 	if n > 0 {
 		c.touch(c.Args[1])
-		c.Notify(notify.List, "ltrim", c.Args[1])
-		c.notifyRemoved(c.Args[1])
+		c.notifyRemoval(notify.List, "ltrim", c.Args[1])
 	}
 	c.Out.WriteOK()
 }
@@ -258,8 +257,7 @@ func cmdLRem(c *Ctx) {
 	}
 	n, err := c.Tx.ListRem(c.DB, c.Args[1], count, c.Args[3], c.Now)
 	if err == nil && n > 0 {
-		c.Notify(notify.List, "lrem", c.Args[1])
-		c.notifyRemoved(c.Args[1])
+		c.notifyRemoval(notify.List, "lrem", c.Args[1])
 	}
 	replyCount(c, n, err)
 }
@@ -462,6 +460,5 @@ func notifyPopped(c *Ctx, key []byte, left bool) {
 	if left {
 		ev = "lpop"
 	}
-	c.Notify(notify.List, ev, key)
-	c.notifyRemoved(key)
+	c.notifyRemoval(notify.List, ev, key)
 }

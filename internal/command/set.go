@@ -98,8 +98,7 @@ func cmdSAdd(c *Ctx) {
 func cmdSRem(c *Ctx) {
 	n, err := c.Tx.SetRem(c.DB, c.Args[1], c.Args[2:], c.Now)
 	if err == nil && n > 0 {
-		c.Notify(notify.Set, "srem", c.Args[1])
-		c.notifyRemoved(c.Args[1])
+		c.notifyRemoval(notify.Set, "srem", c.Args[1])
 	}
 	replyCount(c, n, err)
 }
@@ -194,8 +193,7 @@ func cmdSPop(c *Ctx) {
 	}
 	e, err := c.Tx.SetPop(c.DB, c.Args[1], c.Now, func(n int) []int { return randomPicks(n, count) })
 	if err == nil && e.Len() > 0 {
-		c.Notify(notify.Set, "spop", c.Args[1])
-		c.notifyRemoved(c.Args[1])
+		c.notifyRemoval(notify.Set, "spop", c.Args[1])
 	}
 	switch {
 	case err != nil:
@@ -218,8 +216,7 @@ func cmdSMove(c *Ctx) {
 		return
 	}
 	if moved && !bytes.Equal(src, dst) {
-		c.Notify(notify.Set, "srem", src)
-		c.notifyRemoved(src)
+		c.notifyRemoval(notify.Set, "srem", src)
 		if added {
 			c.Notify(notify.Set, "sadd", dst)
 		} else {

@@ -22,17 +22,10 @@ func (w *fakeWatches) Touch(db int, key []byte) {
 
 func (w *fakeWatches) Serve(*keyspace.Tx) {}
 
-func (w *fakeWatches) Waited(db int) [][]byte {
-	var out [][]byte
-	for _, k := range w.waited[db] {
-		out = append(out, []byte(k))
-	}
-	return out
-}
-
+// Watched returns the watched and the waited keys of db, as the server's.
 func (w *fakeWatches) Watched(db int) [][]byte {
 	var out [][]byte
-	for _, k := range w.watched[db] {
+	for _, k := range slices.Concat(w.watched[db], w.waited[db]) {
 		out = append(out, []byte(k))
 	}
 	return out

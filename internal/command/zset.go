@@ -488,8 +488,7 @@ options:
 func cmdZRem(c *Ctx) {
 	n, err := c.Tx.ZSetRem(c.DB, c.Args[1], c.Args[2:], c.Now)
 	if err == nil && n > 0 {
-		c.Notify(notify.ZSet, "zrem", c.Args[1])
-		c.notifyRemoved(c.Args[1])
+		c.notifyRemoval(notify.ZSet, "zrem", c.Args[1])
 	}
 	replyCount(c, n, err)
 }
@@ -684,8 +683,7 @@ func cmdZRemRange(c *Ctx) {
 	}
 	n, err := c.Tx.ZSetRemRange(c.DB, c.Args[1], c.Now, &spec)
 	if err == nil && n > 0 {
-		c.Notify(notify.ZSet, c.Cmd.Name, c.Args[1])
-		c.notifyRemoved(c.Args[1])
+		c.notifyRemoval(notify.ZSet, c.Cmd.Name, c.Args[1])
 	}
 	replyCount(c, n, err)
 }
@@ -1033,6 +1031,5 @@ func notifyZPopped(c *Ctx, key []byte, sm *keyspace.ScoredMembers, isMax bool) {
 	if isMax {
 		ev = "zpopmax"
 	}
-	c.Notify(notify.ZSet, ev, key)
-	c.notifyRemoved(key)
+	c.notifyRemoval(notify.ZSet, ev, key)
 }

@@ -150,13 +150,7 @@ func (r *blockRegistry) remove(w *waiter) {
 func (r *blockRegistry) keysIn(db int) [][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out [][]byte
-	for wk := range r.keys {
-		if wk.db == db {
-			out = append(out, []byte(wk.key))
-		}
-	}
-	return out
+	return keysOfDB(r.keys, db)
 }
 
 // touch records that key was written: waiting clients on it will be
@@ -249,19 +243,6 @@ func (r *blockRegistry) serveKey(tx *keyspace.Tx, wk watchKey, waiters []*waiter
 	}
 }
 
-// waited returns the keys of db that clients are blocked on.
-func (r *blockRegistry) waited(db int) [][]byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out [][]byte
-	for wk := range r.keys {
-		if wk.db == db {
-			out = append(out, []byte(wk.key))
-		}
-	}
-	return out
-}
-
 // blockedClients returns the number of clients blocked now: waiting to be
 // served (not those still running their first attempt).
 func (r *blockRegistry) blockedClients() int64 {
@@ -300,21 +281,14 @@ func (e *keyEvents) Touch(db int, key []byte) {
 
 // Watched implements command.Watches: the keys watched (WATCH) or waited
 // on by blocked clients in db. A flush touches those that exist: a
-// blocked XREADGROUP is then answered that its key is gone.
+// blocked XREADGROUP is then answered that its key is gone; a SWAPDB
+// serves the clients whose key it brings.
 func (e *keyEvents) Watched(db int) [][]byte {
 	out := e.watches.Watched(db)
 	if e.blocked.n.Load() > 0 {
 		out = append(out, e.blocked.keysIn(db)...)
 	}
 	return out
-}
-
-// Waited implements command.Watches.
-func (e *keyEvents) Waited(db int) [][]byte {
-	if e.blocked.n.Load() == 0 {
-		return nil
-	}
-	return e.blocked.waited(db)
 }
 
 // Serve implements command.Watches.

@@ -360,8 +360,14 @@ func (r *watchRegistry) Touch(db int, key []byte) {
 func (r *watchRegistry) Watched(db int) [][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return keysOfDB(r.keys, db)
+}
+
+// keysOfDB returns the keys of db in a registry's key index (WATCH's or
+// the blocked clients').
+func keysOfDB[V any](keys map[watchKey]V, db int) [][]byte {
 	var out [][]byte
-	for wk := range r.keys {
+	for wk := range keys {
 		if wk.db == db {
 			out = append(out, []byte(wk.key))
 		}
