@@ -43,7 +43,7 @@ fuzz:
 	$(GO) test ./internal/resp -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/keyspace -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/keyspace -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/command -run '^$$' -fuzz '^FuzzParseInt$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/redisnum -run '^$$' -fuzz '^FuzzParseInt$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/command -run '^$$' -fuzz '^FuzzParseLongDouble$$' -fuzztime $(FUZZTIME)
 
 bench:

@@ -1,6 +1,10 @@
 package command
 
-import "math"
+import (
+	"math"
+
+	"github.com/kiwidb/kiwi/internal/redisnum"
+)
 
 // Whole-database commands: FLUSHDB, FLUSHALL and SWAPDB.
 //
@@ -110,7 +114,7 @@ func cmdSwapDB(c *Ctx) {
 // swapDBArg parses a SWAPDB index as Redis's getIntFromObjectOrReply:
 // an integer within C's int, else the error msg.
 func swapDBArg(c *Ctx, arg []byte, msg string) (int64, bool) {
-	n, ok := parseInt(arg)
+	n, ok := redisnum.ParseInt(arg)
 	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
 		c.Error(msg)
 		return 0, false

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/notify"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 var (
@@ -192,7 +193,7 @@ func cmdHIncrBy(c *Ctx) {
 		var cur int64
 		if exists {
 			var ok bool
-			if cur, ok = parseInt(old); !ok {
+			if cur, ok = redisnum.ParseInt(old); !ok {
 				msg = "ERR hash value is not an integer"
 				return nil, false, nil
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/notify"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 // List commands (Redis 7.0 semantics and replies). The blocking ones
@@ -120,7 +121,7 @@ func cmdPop(c *Ctx) {
 	count, hasCount := int64(1), len(c.Args) == 3
 	if hasCount {
 		var ok bool
-		if count, ok = parseInt(c.Args[2]); !ok || count < 0 {
+		if count, ok = redisnum.ParseInt(c.Args[2]); !ok || count < 0 {
 			c.Error(errPopCount)
 			return
 		}
@@ -152,7 +153,7 @@ func cmdLLen(c *Ctx) {
 
 // LINDEX key index
 func cmdLIndex(c *Ctx) {
-	index, ok := parseInt(c.Args[2])
+	index, ok := redisnum.ParseInt(c.Args[2])
 	if !ok {
 		// Redis looks the key up before parsing the index: a missing key
 		// answers nil and another type WRONGTYPE whatever the index.
@@ -175,7 +176,7 @@ func cmdLIndex(c *Ctx) {
 
 // LSET key index element
 func cmdLSet(c *Ctx) {
-	index, ok := parseInt(c.Args[2])
+	index, ok := redisnum.ParseInt(c.Args[2])
 	if !ok {
 		// As LINDEX: the key is looked up before the index is parsed.
 		m, found, err := c.Tx.GetMetaForWrite(c.DB, c.Args[1], c.Now)
@@ -298,13 +299,13 @@ func cmdLPos(c *Ctx) {
 			}
 		case equalFold(opt, "count") && more:
 			j++
-			if count, ok = parseInt(c.Args[j]); !ok || count < 0 {
+			if count, ok = redisnum.ParseInt(c.Args[j]); !ok || count < 0 {
 				c.Error(errCountNeg)
 				return
 			}
 		case equalFold(opt, "maxlen") && more:
 			j++
-			if maxlen, ok = parseInt(c.Args[j]); !ok || maxlen < 0 {
+			if maxlen, ok = redisnum.ParseInt(c.Args[j]); !ok || maxlen < 0 {
 				c.Error(errMaxLenNeg)
 				return
 			}
@@ -398,7 +399,7 @@ func cmdLMPop(c *Ctx) { lmpop(c, 1, -1) }
 // lmpop is LMPOP and BLMPOP: the arguments from index at are numkeys key
 // [key ...] LEFT|RIGHT [COUNT count]; timeout < 0 means never block.
 func lmpop(c *Ctx, at int, timeout time.Duration) {
-	numkeys, ok := parseInt(c.Args[at])
+	numkeys, ok := redisnum.ParseInt(c.Args[at])
 	if !ok || numkeys < 1 {
 		c.Error(errNumKeys)
 		return
@@ -420,7 +421,7 @@ func lmpop(c *Ctx, at int, timeout time.Duration) {
 			return
 		}
 		j++
-		if count, ok = parseInt(rest[j]); !ok || count < 1 {
+		if count, ok = redisnum.ParseInt(rest[j]); !ok || count < 1 {
 			c.Error(errMPopCount)
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 // OBJECT and MEMORY: introspection containers whose subcommands read one
@@ -163,7 +164,7 @@ func redisEncoding(c *Ctx, key []byte, m *keyspace.Meta) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if _, ok := parseInt(v); ok {
+			if _, ok := redisnum.ParseInt(v); ok {
 				return "int", nil
 			}
 		}
@@ -188,7 +189,7 @@ func redisEncoding(c *Ctx, key []byte, m *keyspace.Meta) (string, error) {
 			return "", err
 		}
 		for i := range e.Len() {
-			if _, ok := parseInt(e.At(i)); !ok {
+			if _, ok := redisnum.ParseInt(e.At(i)); !ok {
 				return "hashtable", nil
 			}
 		}

@@ -2,9 +2,9 @@ package command
 
 import (
 	"errors"
-	"math"
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 // Register adds every storage command implemented in this package (strings,
@@ -65,55 +65,9 @@ func replyErr(c *Ctx, err error) {
 	}
 }
 
-// parseInt parses b exactly as Redis's string2ll: an optional '-', then
-// decimal digits without leading zeros, no spaces, within int64.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= 21 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if b[0] == '-' {
-		if len(b) == 1 {
-			return 0, false
-		}
-		i, neg = 1, true
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		d := b[i]
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		if v > math.MaxUint64/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > math.MaxUint64-uint64(d-'0') {
-			return 0, false
-		}
-		v += uint64(d - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // intArg parses an integer argument, replying ErrNotInteger on failure.
 func intArg(c *Ctx, b []byte) (int64, bool) {
-	n, ok := parseInt(b)
+	n, ok := redisnum.ParseInt(b)
 	if !ok {
 		c.Error(ErrNotInteger)
 	}

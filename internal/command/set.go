@@ -7,6 +7,7 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/notify"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 var (
@@ -186,7 +187,7 @@ func cmdSPop(c *Ctx) {
 	count := int64(1)
 	if len(c.Args) == 3 {
 		var ok bool
-		if count, ok = parseInt(c.Args[2]); !ok || count < 0 {
+		if count, ok = redisnum.ParseInt(c.Args[2]); !ok || count < 0 {
 			c.Error("ERR value is out of range, must be positive")
 			return
 		}
@@ -273,7 +274,7 @@ func cmdSInterCard(c *Ctx) {
 			c.Error(ErrSyntax)
 			return
 		}
-		n, ok := parseInt(rest[i+1])
+		n, ok := redisnum.ParseInt(rest[i+1])
 		if !ok || n < 0 {
 			c.Error("ERR LIMIT can't be negative")
 			return
@@ -293,7 +294,7 @@ func cmdSInterCard(c *Ctx) {
 // positive integer is answered with badCount (each command has its own
 // text), one beyond the arguments with Redis's common error.
 func numKeysArg(c *Ctx, numkeys []byte, args [][]byte, badCount string) (keys, rest [][]byte, ok bool) {
-	n, ok := parseInt(numkeys)
+	n, ok := redisnum.ParseInt(numkeys)
 	switch {
 	case !ok || n <= 0:
 		c.Error(badCount)

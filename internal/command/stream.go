@@ -9,6 +9,7 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/notify"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 // Streams: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XSETID, XREAD and
@@ -130,7 +131,7 @@ func parseStreamID(b []byte, missingSeq uint64, strict bool, seqGiven *bool) (ke
 // applies (negative values refused), else strtoull (leading white space,
 // a sign, and wrap-around of negative values included).
 func string2ull(b []byte) (uint64, bool) {
-	if v, ok := parseInt(b); ok {
+	if v, ok := redisnum.ParseInt(b); ok {
 		return uint64(v), v >= 0
 	}
 	i := 0
@@ -614,7 +615,7 @@ loop:
 		switch {
 		case isWord(o, "block") && more > 0:
 			i++
-			ms, ok := parseInt(args[i])
+			ms, ok := redisnum.ParseInt(args[i])
 			if !ok {
 				c.Error("ERR timeout is not an integer or out of range")
 				return a, false

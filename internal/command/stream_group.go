@@ -5,6 +5,7 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/notify"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 // Stream consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM,
@@ -403,7 +404,7 @@ func xpendingRange(c *Ctx, g *keyspace.StreamGroup, start, end keyspace.StreamID
 
 // intArgMsg parses an integer argument, replying "ERR msg" on failure.
 func intArgMsg(c *Ctx, b []byte, msg string) (int64, bool) {
-	n, ok := parseInt(b)
+	n, ok := redisnum.ParseInt(b)
 	if !ok {
 		c.Error("ERR " + msg)
 	}
@@ -512,7 +513,7 @@ func cmdXAutoClaim(c *Ctx) {
 	for j := 6; j < len(args); j++ {
 		switch {
 		case isWord(args[j], "count") && j+1 < len(args):
-			n, ok := parseInt(args[j+1])
+			n, ok := redisnum.ParseInt(args[j+1])
 			if !ok || n < 1 || n > math.MaxInt64/16 {
 				c.Error("ERR COUNT must be > 0")
 				return

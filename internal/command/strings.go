@@ -9,6 +9,7 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/notify"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 // String and bitmap commands (Redis 7.0 semantics and replies).
@@ -430,7 +431,7 @@ func cmdIncrDecr(c *Ctx) {
 	var cur int64
 	if found {
 		var ok bool
-		if cur, ok = parseInt(v); !ok {
+		if cur, ok = redisnum.ParseInt(v); !ok {
 			c.Error(ErrNotInteger)
 			return
 		}
@@ -520,7 +521,7 @@ func cmdSetRange(c *Ctx) {
 
 // bitOffset parses a SETBIT/GETBIT offset (getBitOffsetFromArgument).
 func bitOffset(c *Ctx, b []byte) (int64, bool) {
-	off, ok := parseInt(b)
+	off, ok := redisnum.ParseInt(b)
 	if !ok || off < 0 || off>>3 >= maxBulk(c) {
 		c.Error(ErrBitOffset)
 		return 0, false
@@ -534,7 +535,7 @@ func cmdSetBit(c *Ctx) {
 	if !ok {
 		return
 	}
-	on, ok := parseInt(c.Args[3])
+	on, ok := redisnum.ParseInt(c.Args[3])
 	if !ok || on&^1 != 0 {
 		c.Error(ErrBitValue)
 		return

@@ -10,39 +10,6 @@ import (
 	"github.com/kiwidb/kiwi/internal/resp"
 )
 
-func TestParseInt(t *testing.T) {
-	good := []int64{0, 1, -1, 42, -42, math.MaxInt64, math.MinInt64, 1000000}
-	for _, v := range good {
-		s := strconv.FormatInt(v, 10)
-		if got, ok := parseInt([]byte(s)); !ok || got != v {
-			t.Errorf("parseInt(%q) = %d, %v", s, got, ok)
-		}
-	}
-	bad := []string{"", "-", "+1", " 1", "1 ", "01", "-0", "00", "1.0", "1e3", "9223372036854775808",
-		"-9223372036854775809", "99999999999999999999", "0x10", "١"}
-	for _, s := range bad {
-		if got, ok := parseInt([]byte(s)); ok {
-			t.Errorf("parseInt(%q) = %d, want failure", s, got)
-		}
-	}
-}
-
-// FuzzParseInt checks parseInt against its definition: exactly the
-// canonical decimal spellings of int64 values.
-func FuzzParseInt(f *testing.F) {
-	for _, s := range []string{"0", "-1", "123", "01", "-0", "9223372036854775807", "+5"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, ok := parseInt([]byte(s))
-		n, err := strconv.ParseInt(s, 10, 64)
-		canonical := err == nil && strconv.FormatInt(n, 10) == s
-		if ok != canonical || (ok && v != n) {
-			t.Fatalf("parseInt(%q) = %d, %v; strconv %d, %v", s, v, ok, n, err)
-		}
-	})
-}
-
 func TestParseCursor(t *testing.T) {
 	for s, want := range map[string]uint64{"0": 0, "": 0, "+7": 7, "-1": math.MaxUint64, "18446744073709551615": math.MaxUint64, "007": 7} {
 		if got, ok := parseCursor([]byte(s)); !ok || got != want {

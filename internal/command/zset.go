@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiwidb/kiwi/internal/keyspace"
 	"github.com/kiwidb/kiwi/internal/notify"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 	"github.com/kiwidb/kiwi/internal/resp"
 )
 
@@ -696,7 +697,7 @@ func cmdZPop(c *Ctx) {
 	}
 	count := int64(-1) // no count: one member, flat reply in RESP3 too
 	if len(c.Args) == 3 {
-		n, ok := parseInt(c.Args[2])
+		n, ok := redisnum.ParseInt(c.Args[2])
 		if !ok || n < 0 {
 			c.Error("ERR value is out of range, must be positive")
 			return
@@ -738,7 +739,7 @@ func cmdZMPop(c *Ctx) { zmpop(c, 1, -1) }
 // zmpop is ZMPOP and BZMPOP: the arguments from index at are numkeys key
 // [key ...] MIN|MAX [COUNT count]; timeout < 0 means never block.
 func zmpop(c *Ctx, at int, timeout time.Duration) {
-	numKeys, ok := parseInt(c.Args[at])
+	numKeys, ok := redisnum.ParseInt(c.Args[at])
 	if !ok || numKeys < 1 {
 		c.Error("ERR numkeys should be greater than 0")
 		return
@@ -761,7 +762,7 @@ func zmpop(c *Ctx, at int, timeout time.Duration) {
 	for j := whereIdx + 1; j < len(c.Args); j++ {
 		if count == -1 && equalFold(c.Args[j], "count") && j+1 < len(c.Args) {
 			j++
-			n, ok := parseInt(c.Args[j])
+			n, ok := redisnum.ParseInt(c.Args[j])
 			if !ok || n < 1 {
 				c.Error("ERR count should be greater than 0")
 				return
@@ -961,7 +962,7 @@ func cmdZCombine(c *Ctx) {
 			withScores = true
 			j++
 		case cardOnly && remaining >= 2 && equalFold(a, "limit"):
-			n, ok := parseInt(c.Args[j+1])
+			n, ok := redisnum.ParseInt(c.Args[j+1])
 			if !ok || n < 0 {
 				fail("ERR LIMIT can't be negative")
 				return

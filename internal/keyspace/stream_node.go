@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 // Stream nodes.
@@ -260,7 +262,7 @@ func lpIntLen(v int64) int64 {
 // lpStrLen is the size of a string element (stored as an integer when it
 // is one).
 func lpStrLen(b []byte) int64 {
-	if v, ok := lpStringToInt64(b); ok {
+	if v, ok := redisnum.ParseInt(b); ok {
 		return lpIntLen(v)
 	}
 	size := int64(len(b))
@@ -290,49 +292,6 @@ func lpBacklenLen(l int64) int64 {
 		return 4
 	}
 	return 5
-}
-
-// lpStringToInt64 parses b as listpack does (lpStringToInt64): an
-// optional '-', digits without a leading zero (or "0"), within int64, at
-// most 20 bytes.
-func lpStringToInt64(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= 21 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if b[0] == '-' {
-		i, neg = 1, true
-		if len(b) == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		d := b[i]
-		if d < '0' || d > '9' || v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(d-'0') {
-			return 0, false
-		}
-		v += uint64(d - '0')
-	}
-	switch {
-	case neg && v > 1<<63:
-		return 0, false
-	case neg:
-		return int64(-v), true
-	case v > 1<<63-1:
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // RaxSize returns the number of nodes (Redis's radix-tree-keys) and the

@@ -3,6 +3,8 @@ package resp
 import (
 	"bytes"
 	"io"
+
+	"github.com/kiwidb/kiwi/internal/redisnum"
 )
 
 const (
@@ -293,7 +295,7 @@ func (r *Reader) parse() (int, error) {
 		if i < 0 || err != nil {
 			return needMore, err
 		}
-		n, ok := parseInt(b[1:i])
+		n, ok := redisnum.ParseInt(b[1:i])
 		if !ok || n > int64(r.lim.MaxArgs) {
 			return needMore, ErrInvalidMultibulkLength
 		}
@@ -316,7 +318,7 @@ func (r *Reader) parse() (int, error) {
 			if b[0] != '$' {
 				return needMore, expectedDollar(b[0])
 			}
-			n, ok := parseInt(b[1:i])
+			n, ok := redisnum.ParseInt(b[1:i])
 			if !ok || n < 0 || n > r.lim.MaxBulkLen {
 				return needMore, ErrInvalidBulkLength
 			}
@@ -502,47 +504,4 @@ func (r *Reader) roomBig() []byte {
 		r.big = nb
 	}
 	return r.big[len(r.big):cap(r.big)]
-}
-
-// parseInt parses a decimal integer as Redis's string2ll does: an optional
-// '-', no '+', no leading zeros ("0" alone is fine, "-0" is not), no spaces,
-// at most 20 bytes, within int64.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1)/10 || v*10 > 1<<64-1-d {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }

@@ -535,23 +535,6 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-func TestParseInt(t *testing.T) {
-	for in, want := range map[string]int64{
-		"0": 0, "1": 1, "-1": -1, "123": 123, "9223372036854775807": 1<<63 - 1,
-		"-9223372036854775808": -1 << 63,
-	} {
-		if got, ok := parseInt([]byte(in)); !ok || got != want {
-			t.Errorf("%q: %d %v", in, got, ok)
-		}
-	}
-	for _, in := range []string{"", "-", "+1", "01", "-0", "00", " 1", "1 ", "1a", "9223372036854775808",
-		"-9223372036854775809", "18446744073709551616", "99999999999999999999", "0x10"} {
-		if got, ok := parseInt([]byte(in)); ok {
-			t.Errorf("%q: accepted as %d", in, got)
-		}
-	}
-}
-
 // TestZeroAllocs checks the hot path: after warm-up, reading small
 // pipelined commands allocates nothing.
 func TestZeroAllocs(t *testing.T) {
