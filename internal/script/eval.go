@@ -90,16 +90,8 @@ func (e *Engine) Commands(host Host) []*command.Command {
 // the arguments of c: script numkeys key... arg...
 func (e *Engine) Eval(c *command.Ctx, host Host, bySHA, ro bool) {
 	args := c.Args
-	numkeys, err := strconv.ParseInt(string(args[2]), 10, 64)
-	switch {
-	case err != nil:
-		c.Error(command.ErrNotInteger)
-		return
-	case numkeys > int64(len(args)-3):
-		c.Error(errTooManyKeys)
-		return
-	case numkeys < 0:
-		c.Error(errNegKeys)
+	keys, argv, ok := keysAndArgs(c, command.ErrNotInteger)
+	if !ok {
 		return
 	}
 	var s *Script
@@ -120,7 +112,6 @@ func (e *Engine) Eval(c *command.Ctx, host Host, bySHA, ro bool) {
 		c.Error(errROFlags)
 		return
 	}
-	keys, argv := args[3:3+numkeys], args[3+numkeys:]
 	e.run(c, host, s, keys, argv, ro || (declared && s.Flags&FlagNoWrites != 0))
 }
 
@@ -341,4 +332,24 @@ func (rc *runCtx) exec(cmd *command.Command, args [][]byte, out *resp.Writer) bo
 	}
 	rc.host.Called(cmd, args, time.Since(start), failed)
 	return failed
+}
+
+// keysAndArgs splits the arguments of EVAL and FCALL (name numkeys key...
+// arg...) into keys and the other arguments, replying with Redis's errors
+// (badNumKeys when numkeys is no integer) when numkeys does not fit.
+func keysAndArgs(c *command.Ctx, badNumKeys string) (keys, argv [][]byte, ok bool) {
+	args := c.Args
+	numkeys, err := strconv.ParseInt(string(args[2]), 10, 64)
+	switch {
+	case err != nil:
+		c.Error(badNumKeys)
+		return nil, nil, false
+	case numkeys > int64(len(args)-3):
+		c.Error(errTooManyKeys)
+		return nil, nil, false
+	case numkeys < 0:
+		c.Error(errNegKeys)
+		return nil, nil, false
+	}
+	return args[3 : 3+numkeys], args[3+numkeys:], true
 }

@@ -3,7 +3,6 @@ package script
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -391,24 +390,16 @@ func (e *Engine) FCall(c *command.Ctx, host Host, ro bool) {
 		c.Error(errFuncNotFound)
 		return
 	}
-	args := c.Args
-	numkeys, err := strconv.ParseInt(string(args[2]), 10, 64)
-	switch {
-	case err != nil:
-		c.Error(errBadNumKeys)
+	keys, argv, ok := keysAndArgs(c, errBadNumKeys)
+	if !ok {
 		return
-	case numkeys > int64(len(args)-3):
-		c.Error(errTooManyKeys)
-		return
-	case numkeys < 0:
-		c.Error(errNegKeys)
-		return
-	case ro && f.Flags&FlagNoWrites == 0:
+	}
+	if ro && f.Flags&FlagNoWrites == 0 {
 		c.Error(errROFlags)
 		return
 	}
 	v := e.fvmLocked()
-	keys, argv := luaArray(v.L, args[3:3+numkeys]), luaArray(v.L, args[3+numkeys:])
-	e.execute(c, host, v, call{fn: f.fn, params: []lua.LValue{keys, argv}, name: f.Name, function: true},
+	params := []lua.LValue{luaArray(v.L, keys), luaArray(v.L, argv)}
+	e.execute(c, host, v, call{fn: f.fn, params: params, name: f.Name, function: true},
 		ro || f.Flags&FlagNoWrites != 0)
 }
