@@ -3,13 +3,13 @@ package script
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/kiwidb/kiwi/internal/command"
+	"github.com/kiwidb/kiwi/internal/redisnum"
 	"github.com/kiwidb/kiwi/internal/resp"
 )
 
@@ -336,12 +336,13 @@ func (rc *runCtx) exec(cmd *command.Command, args [][]byte, out *resp.Writer) bo
 
 // keysAndArgs splits the arguments of EVAL and FCALL (name numkeys key...
 // arg...) into keys and the other arguments, replying with Redis's errors
-// (badNumKeys when numkeys is no integer) when numkeys does not fit.
+// (badNumKeys when numkeys is no integer, in string2ll's strict form:
+// "+1" and "01" are not) when numkeys does not fit.
 func keysAndArgs(c *command.Ctx, badNumKeys string) (keys, argv [][]byte, ok bool) {
 	args := c.Args
-	numkeys, err := strconv.ParseInt(string(args[2]), 10, 64)
+	numkeys, isInt := redisnum.ParseInt(args[2])
 	switch {
-	case err != nil:
+	case !isInt:
 		c.Error(badNumKeys)
 		return nil, nil, false
 	case numkeys > int64(len(args)-3):
